@@ -1,0 +1,129 @@
+// fsrelay's entry point: parse flags, load the configuration, then hand over to the engine.
+#include <signal.h>
+
+#include <iostream>
+
+#include <fsrelay/plugin.hpp>
+
+#include "core/cli/daemonize.hpp"
+#include "core/cli/options.hpp"
+#include "core/cli/state_dir.hpp"
+#include "core/config/config.hpp"
+#include "core/engine/engine.hpp"
+#include "core/log/log.hpp"
+#include "core/plugin/plugin_loader.hpp"
+#include "core/util/version_info.hpp"
+
+using namespace fsrelay;
+
+namespace {
+
+int listPlugins(const CliOptions& options) {
+  std::vector<std::string> dirs = options.pluginDirs;
+  for (auto& d : PluginLoader::defaultDirs()) dirs.push_back(d);
+  PluginLoader loader(dirs);
+  std::string err;
+  auto p = loader.load("rsync", &err);
+  if (!p) {
+    std::cerr << "fsrelay: " << err << "\n";
+    return 1;
+  }
+  std::cout << p->descriptor->name << "\t" << p->descriptor->version << "\tAPI " << p->descriptor->api_major << "."
+            << p->descriptor->api_minor << "\t" << p->path << "\t" << (p->descriptor->summary ? p->descriptor->summary : "")
+            << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CliParse cli = parseCommandLine(argc, argv);
+  if (!cli.ok) {
+    std::cerr << "fsrelay: " << cli.error << "\nTry 'fsrelay --help'.\n";
+    return 2;
+  }
+  CliOptions& opt = cli.options;
+  if (opt.help) {
+    std::cout << usageText();
+    return 0;
+  }
+  if (opt.version) {
+    std::cout << "fsrelay " << FSRELAY_VERSION << " (commit " << FSRELAY_GIT_COMMIT << ", plugin API "
+              << FSRELAY_SDK_API_MAJOR << "." << FSRELAY_SDK_API_MINOR << ", ABI " << FSRELAY_SDK_ABI_TAG << ")\n";
+    return 0;
+  }
+  if (opt.listPlugins) return listPlugins(opt);
+
+  LoadResult loaded = loadConfig(opt.configPath);
+  for (const auto& d : loaded.diagnostics) std::cerr << d.format() << "\n";
+  if (!loaded.config) {
+    std::cerr << "fsrelay: " << opt.configPath << " has errors; nothing started\n";
+    return 2;
+  }
+  Config config = std::move(*loaded.config);
+  const std::string stateDir = config.tuning.stateDir.empty() ? defaultStateDir(opt.configPath) : config.tuning.stateDir;
+  if (!opt.pluginOnly.empty()) {
+    std::cerr << "fsrelay: -m " << opt.pluginOnly.front()
+              << ": plugin-only mode comes with the plugin host (command, socket, http, refreshCDN plugins); "
+                 "this version only pushes with rsync. Run without -m.\n";
+    return 2;
+  }
+
+  log::Level level = config.debug ? log::Level::Debug : log::Level::Info;
+  if (!log::parseLevel(config.tuning.logLevel, &level) && !config.debug) level = log::Level::Info;
+  if (config.debug) level = log::Level::Debug;
+  if (!opt.logLevel.empty() && !log::parseLevel(opt.logLevel, &level)) {
+    std::cerr << "fsrelay: --log-level takes error, warn, info or debug, not '" << opt.logLevel << "'\n";
+    return 2;
+  }
+  log::setLevel(level);
+
+  // Blocked before any thread starts, so every thread inherits it and only the signalfd sees them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&sigs, s);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  Engine engine(std::move(config), opt);
+  if (!engine.prepare()) {
+    std::cerr << "fsrelay: nothing started\n";
+    return 2;
+  }
+  if (opt.check) {
+    engine.describe();
+    return 0;
+  }
+
+  std::string pidFile = opt.pidFile;
+  if (opt.daemonize) {
+    std::string err;
+    if (pidFile.empty() || opt.logFile.empty()) {
+      if (!ensureDir(stateDir, &err)) {
+        std::cerr << "fsrelay: " << err << "\n";
+        return 1;
+      }
+    }
+    if (pidFile.empty()) pidFile = stateDir + "/fsrelay.pid";
+    if (opt.logFile.empty()) opt.logFile = stateDir + "/fsrelay.log";
+    if (!checkPidFile(pidFile, &err)) {
+      std::cerr << "fsrelay: " << err << "\n";
+      return 1;
+    }
+    if (!log::toFile(opt.logFile)) {
+      std::cerr << "fsrelay: cannot open log file " << opt.logFile << "\n";
+      return 1;
+    }
+    std::cerr << "fsrelay: running in the background; pid file " << pidFile << ", log " << opt.logFile << "\n";
+    if (!daemonize(pidFile, &err)) {
+      log::error(err);
+      return 1;
+    }
+  } else if (!opt.logFile.empty() && !log::toFile(opt.logFile)) {
+    std::cerr << "fsrelay: cannot open log file " << opt.logFile << "\n";
+    return 1;
+  }
+  int rc = engine.run();
+  if (opt.daemonize) removePidFile(pidFile);
+  return rc;
+}

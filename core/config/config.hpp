@@ -1,0 +1,143 @@
+// The configuration model: everything read from a sersync-style confxml.xml plus fsrelay's own settings.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fsrelay {
+
+// A generic copy of an XML element, kept for sections whose meaning belongs to a plugin.
+struct XmlNode {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> attributes;
+  std::vector<XmlNode> children;
+  std::string text;
+  int line = 0;
+};
+
+struct HostConf {
+  std::string ip = "127.0.0.1";
+  int port = 8008;
+};
+
+struct ExcludeRule {
+  std::string expression;  // ECMAScript regex, full match against the path relative to the root
+  int line = 0;
+};
+
+struct FilterConf {
+  bool enabled = false;
+  std::vector<ExcludeRule> excludes;
+};
+
+// sersync's <inotify> toggles; defaults are those of sersync 2.5's sample file.
+struct InotifyToggles {
+  bool del = true;
+  bool createFolder = true;
+  bool createFile = false;
+  bool closeWrite = true;
+  bool moveFrom = true;
+  bool moveTo = true;
+  bool attrib = false;
+  bool modify = false;
+};
+
+struct RemoteConf {
+  std::string ip;
+  std::string name;  // rsync module, or the remote path with ssh
+  int line = 0;
+};
+
+struct LocalPathConf {
+  std::string watch;  // absolute, no trailing "/" (except "/" itself)
+  std::vector<RemoteConf> remotes;
+  int line = 0;
+};
+
+struct RsyncConf {
+  std::string commonParams = "-artuz";  // as written; the rsync plugin splits it into argv words
+  bool auth = false;
+  std::string users;
+  std::string passwordFile;
+  int authLine = 0;
+  std::optional<int> port;     // <userDefinedPort start="true">
+  std::optional<int> timeout;  // <timeout start="true">, seconds
+  bool ssh = false;
+};
+
+struct FailLogConf {
+  std::string path = "/tmp/rsync_fail_log.sh";  // sersync's default; fsrelay writes data, not a script
+  int minutes = 60;                             // timeToExecute
+  int line = 0;
+};
+
+struct CrontabConf {
+  bool enabled = false;
+  int minutes = 600;  // schedule
+  bool filterEnabled = false;
+  std::vector<std::string> excludeGlobs;  // <crontabfilter><exclude expression>: rsync globs
+};
+
+struct PluginRef {  // <sersync><plugin start name>
+  bool enabled = false;
+  std::string name;
+  int line = 0;
+};
+
+// fsrelay's own settings: the optional <fsrelay> element under <head>.
+struct TuningConf {
+  std::string stateDir;  // empty: default (see docs/config.md)
+  std::string pluginDir; // empty: <prefix>/lib/fsrelay/plugins next to the binary
+  int retryLimit = 8;           // transfer attempts for one change before it goes to the fail log
+  int retryInitialMs = 250;
+  int retryMaxMs = 8000;
+  int tempHoldMs = 1000;        // editor temp files wait this long; a create+delete inside it is no transfer
+  int writeHoldMs = 2000;       // a file still open for writing is sent at the latest this long after its first write
+  int maxBatchPaths = 100000;   // paths per rsync invocation
+  int shutdownSeconds = 30;     // SIGTERM: time allowed to flush pending work
+  std::string logLevel = "info";
+  // Editor temp files: regexes, full match on the file's name (vim swap files and its 4913 probe,
+  // backup files ending in "~", emacs lock files).
+  std::vector<std::string> tempPatterns = {R"(.*\.sw[a-px])", R"(.*~)", R"(4913)", R"(\.#.*)"};
+  bool tempPatternsSet = false;
+};
+
+struct Config {
+  std::string file;  // the config's path as given
+  HostConf host;
+  bool debug = false;
+  bool xfs = false;
+  FilterConf filter;
+  InotifyToggles inotify;
+  std::vector<LocalPathConf> localpaths;
+  RsyncConf rsync;
+  FailLogConf failLog;
+  CrontabConf crontab;
+  PluginRef plugin;
+  std::vector<XmlNode> pluginSections;  // <plugin name="..."> under <head>, kept for the plugins issue
+  TuningConf tuning;
+};
+
+struct Diagnostic {
+  enum class Severity { Warning, Error };
+  Severity severity = Severity::Error;
+  std::string file;
+  int line = 0;  // 0: the file as a whole
+  std::string message;
+
+  std::string format() const;  // "FILE:LINE: error: MESSAGE"
+};
+
+struct LoadResult {
+  std::optional<Config> config;  // empty when any Error diagnostic was produced
+  std::vector<Diagnostic> diagnostics;
+};
+
+// Reads and validates a config file. Never throws for bad input; every problem is a Diagnostic.
+LoadResult loadConfig(const std::string& path);
+// The same from text already in memory; `path` names it in diagnostics and resolves relative paths.
+LoadResult loadConfigText(const std::string& text, const std::string& path);
+
+}  // namespace fsrelay

@@ -1,0 +1,70 @@
+// Environment checks for config values; each returns the error text so the loader can attach a line.
+#include "core/config/config_checks.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <regex>
+#include <system_error>
+
+namespace fsrelay::config_detail {
+
+std::string normalisePath(const std::string& path) {
+  if (path.empty()) return path;
+  std::filesystem::path p(path);
+  if (p.is_relative()) {
+    std::error_code ec;
+    std::filesystem::path cwd = std::filesystem::current_path(ec);
+    if (!ec) p = cwd / p;
+  }
+  std::string out = p.lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+std::optional<std::string> checkWatchDir(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    int err = errno;
+    if (err == ENOENT) return "watch folder " + path + " does not exist";
+    return "watch folder " + path + " cannot be read: " + std::strerror(err);
+  }
+  if (!S_ISDIR(st.st_mode)) return "watch folder " + path + " is not a directory";
+  return std::nullopt;
+}
+
+std::optional<std::string> checkPasswordFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    int err = errno;
+    if (err == ENOENT) return "password file " + path + " does not exist";
+    return "password file " + path + " cannot be read: " + std::strerror(err);
+  }
+  if (!S_ISREG(st.st_mode)) return "password file " + path + " is not a regular file";
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return "password file " + path + " has mode " + mode +
+           ": group and others must have no access; run: chmod 600 " + path;
+  }
+  if (::geteuid() == 0 && st.st_uid != 0)
+    return "password file " + path + " must be owned by root when fsrelay runs as root (rsync refuses it otherwise)";
+  if (::access(path.c_str(), R_OK) != 0)
+    return "password file " + path + " is not readable by fsrelay: " + std::strerror(errno);
+  return std::nullopt;
+}
+
+std::optional<std::string> checkRegex(const std::string& expression) {
+  try {
+    std::regex re(expression, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    return "expression \"" + expression + "\" is not a valid ECMAScript regex: " + e.what();
+  }
+  return std::nullopt;
+}
+
+}  // namespace fsrelay::config_detail

@@ -1,0 +1,21 @@
+// Checks of config values against the environment: paths, the watch folder, the rsync password file, regexes.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace fsrelay::config_detail {
+
+// Absolute (a relative path is taken from the current working directory, as sersync did), lexically
+// normalised, no trailing "/" except for "/" itself. Symlinks are not resolved. "" stays "".
+std::string normalisePath(const std::string& path);
+
+// Each returns nullopt when fine, else the message of an error.
+std::optional<std::string> checkWatchDir(const std::string& path);
+// rsync refuses a password file that others can read; we also refuse group access, since the file holds a
+// secret and only fsrelay's user needs it. As root, rsync also wants it owned by root.
+std::optional<std::string> checkPasswordFile(const std::string& path);
+// Whether `expression` compiles as a std::regex ECMAScript pattern; the error names it and the reason.
+std::optional<std::string> checkRegex(const std::string& expression);
+
+}  // namespace fsrelay::config_detail

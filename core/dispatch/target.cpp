@@ -1,0 +1,331 @@
+// The per-target worker: takes everything queued as one batch, delivers it, and applies the retry policy.
+#include "core/dispatch/target.hpp"
+
+#include <chrono>
+
+#include "core/log/log.hpp"
+#include "core/util/escape.hpp"
+#include "core/util/metrics.hpp"
+
+namespace fsrelay {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t msSince(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+class BatchReport final : public sdk::Report {
+ public:
+  explicit BatchReport(std::size_t n) : statuses_(n, kUnset) {}
+  void eventStatus(std::size_t index, sdk::Status status) noexcept override {
+    if (index < statuses_.size()) statuses_[index] = static_cast<int>(status);
+  }
+  void message(sdk::Bytes text) noexcept override {
+    try {
+      message_.assign(text.data, text.size);
+    } catch (...) {
+    }
+  }
+  sdk::Status statusOf(std::size_t i, sdk::Status batch) const {
+    return statuses_[i] == kUnset ? batch : static_cast<sdk::Status>(statuses_[i]);
+  }
+  const std::string& text() const { return message_; }
+
+ private:
+  static constexpr int kUnset = -1;
+  std::vector<int> statuses_;
+  std::string message_;
+};
+
+const char* kindOf(sdk::Op op) { return op == sdk::Op::Delete ? "delete" : "upsert"; }
+
+}  // namespace
+
+Target::Target(Options options, sdk::Instance* instance, std::unique_ptr<HostServices> host, FailLog& failLog,
+               TransferSlots& slots, const Lifecycle& life, std::function<void()> onStateChange)
+    : opt_(std::move(options)),
+      instance_(instance),
+      host_(std::move(host)),
+      failLog_(failLog),
+      slots_(slots),
+      life_(life),
+      onStateChange_(std::move(onStateChange)),
+      rng_(std::random_device{}()) {}
+
+Target::~Target() {
+  finish();
+  join();
+  if (instance_) instance_->destroy();
+}
+
+void Target::start() { thread_ = std::thread([this] { run(); }); }
+
+void Target::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Target::finish() {
+  std::lock_guard lock(mutex_);
+  finishing_ = true;
+  cv_.notify_all();
+}
+
+bool Target::fullSyncActive() const {
+  std::lock_guard lock(mutex_);
+  return fullSync_ != nullptr || fullRunning_;
+}
+
+bool Target::idle() const {
+  std::lock_guard lock(mutex_);
+  return queue_.empty() && !inFlight_ && !fullSync_;
+}
+
+std::size_t Target::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void Target::mergeLocked(PendingChange change, int attempts, bool keepNewer) {
+  // A Move lists its old path too; a pending entry for the old path is covered by it.
+  if (change.op == sdk::Op::Move) {
+    auto old = byPath_.find(change.oldPath);
+    if (old != byPath_.end() && !keepNewer) {
+      queue_.erase(old->second);
+      byPath_.erase(old);
+    }
+  }
+  auto it = byPath_.find(change.path);
+  if (it == byPath_.end()) {
+    queue_.push_back(Item{std::move(change), attempts});
+    byPath_[queue_.back().change.path] = std::prev(queue_.end());
+    return;
+  }
+  Item& cur = *it->second;
+  PendingChange& older = keepNewer ? change : cur.change;
+  // Whichever entry is dropped, a Move's old path must still be deleted on the target.
+  if (older.op == sdk::Op::Move) {
+    PendingChange del{sdk::Op::Delete, older.isDir, older.oldPath, {}, older.wallNs};
+    if (!byPath_.count(del.path)) {
+      queue_.push_back(Item{std::move(del), 0});
+      byPath_[queue_.back().change.path] = std::prev(queue_.end());
+    }
+  }
+  if (!keepNewer) {
+    cur.change = std::move(change);
+    cur.attempts = attempts;
+  }
+}
+
+void Target::enqueue(const std::vector<PendingChange>& changes) {
+  if (changes.empty()) return;
+  std::lock_guard lock(mutex_);
+  for (const auto& c : changes) mergeLocked(c, 0, false);
+  cv_.notify_all();
+}
+
+void Target::requestFullSync(std::function<std::vector<OwnedExclude>()> excludes) {
+  std::lock_guard lock(mutex_);
+  fullSync_ = std::move(excludes);
+  cv_.notify_all();
+}
+
+void Target::replayFailLog() {
+  auto entries = failLog_.entriesFor(opt_.name);
+  if (entries.empty()) return;
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (auto& e : entries) {
+    if (e.kind == "full") {
+      if (!fullSync_) fullSync_ = [] { return std::vector<OwnedExclude>{}; };
+      continue;
+    }
+    PendingChange c{e.kind == "delete" ? sdk::Op::Delete : sdk::Op::Upsert, e.isDir, e.path, {}, 0};
+    if (!byPath_.count(c.path)) {
+      mergeLocked(std::move(c), 0, false);
+      ++n;
+    }
+  }
+  log::info(opt_.name, ": replaying ", entries.size(), " fail-log entries");
+  cv_.notify_all();
+}
+
+std::vector<FailEntry> Target::toFailEntries(const std::vector<Item>& items) const {
+  std::vector<FailEntry> out;
+  for (const auto& it : items) {
+    const auto& c = it.change;
+    if (c.op == sdk::Op::Move) {
+      out.push_back(FailEntry{opt_.name, opt_.root, "delete", c.isDir, c.oldPath});
+      out.push_back(FailEntry{opt_.name, opt_.root, "upsert", c.isDir, c.path});
+    } else {
+      out.push_back(FailEntry{opt_.name, opt_.root, kindOf(c.op), c.isDir, c.path});
+    }
+  }
+  return out;
+}
+
+void Target::spillToFailLogLocked() {
+  std::vector<Item> rest(queue_.begin(), queue_.end());
+  queue_.clear();
+  byPath_.clear();
+  auto entries = toFailEntries(rest);
+  if (fullSync_) entries.push_back(FailEntry{opt_.name, opt_.root, "full", true, "."});
+  fullSync_ = nullptr;
+  if (!entries.empty()) {
+    log::warn(opt_.name, ": stopping with ", entries.size(), " undelivered changes; kept in the fail log ",
+              failLog_.path(), " for the next start");
+    failLog_.add(entries);
+  }
+}
+
+void Target::onOutcomeLocked(bool ok, const std::string& message) {
+  if (ok) {
+    if (failures_ > 0) {
+      log::info(opt_.name, ": target accepts transfers again after ", failures_, " failed attempts");
+      failures_ = 0;
+      backoffUntil_ = {};
+      // The target is back: what it missed goes now rather than at the next timed replay.
+      if (failLog_.sizeFor(opt_.name) > 0) {
+        mutex_.unlock();
+        replayFailLog();
+        mutex_.lock();
+      }
+    }
+    return;
+  }
+  ++failures_;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  auto delay = opt_.retry.delay(failures_, unit(rng_));
+  backoffUntil_ = Clock::now() + delay;
+  metrics::add("delivery_failures", 1);
+  log::warn(opt_.name, ": delivery failed (", message.empty() ? "no reason given" : message, "); retry in ",
+            delay.count(), " ms (consecutive failure ", failures_, ")");
+}
+
+void Target::deliverChanges(std::vector<Item> items) {
+  std::vector<sdk::Event> events;
+  events.reserve(items.size());
+  for (const auto& it : items) {
+    const auto& c = it.change;
+    events.push_back(sdk::Event{c.op, static_cast<std::uint8_t>(c.isDir), {c.path.data(), c.path.size()},
+                                {c.oldPath.data(), c.oldPath.size()}, c.wallNs});
+  }
+  sdk::Batch batch{sdk::BatchKind::Changes, {opt_.root.data(), opt_.root.size()}, events.data(), events.size(),
+                   nullptr, 0, 0};
+  {
+    std::lock_guard lock(mutex_);
+    batch.id = ++batchSeq_;
+  }
+  BatchReport report(events.size());
+  slots_.acquire();
+  auto t0 = Clock::now();
+  sdk::Status status = instance_->deliver(batch, report);
+  slots_.release();
+  log::debug(opt_.name, ": batch ", batch.id, " of ", events.size(), " changes took ", msSince(t0), " ms");
+
+  std::vector<std::string> delivered;
+  std::vector<Item> failed;
+  std::unique_lock lock(mutex_);
+  bool anyRetry = false;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    sdk::Status s = report.statusOf(i, status);
+    if (s == sdk::Status::Ok) {
+      delivered.push_back(items[i].change.path);
+      if (items[i].change.op == sdk::Op::Move) delivered.push_back(items[i].change.oldPath);
+    } else if (s == sdk::Status::Retry && items[i].attempts + 1 < opt_.retry.limit && !life_.abort.load()) {
+      anyRetry = true;
+      mergeLocked(std::move(items[i].change), items[i].attempts + 1, true);
+    } else {
+      failed.push_back(std::move(items[i]));
+    }
+  }
+  metrics::add("changes_delivered", static_cast<std::int64_t>(delivered.size()));
+  if (!failed.empty()) {
+    metrics::add("changes_failed", static_cast<std::int64_t>(failed.size()));
+    log::error(opt_.name, ": ", failed.size(), " changes written to the fail log ", failLog_.path(), " (",
+               report.text().empty() ? "delivery failed" : report.text(), ")");
+    failLog_.add(toFailEntries(failed));
+  }
+  onOutcomeLocked(status == sdk::Status::Ok && !anyRetry && failed.empty(), report.text());
+  lock.unlock();
+  if (!delivered.empty()) failLog_.remove(opt_.name, delivered);
+}
+
+void Target::deliverFullSync(std::function<std::vector<OwnedExclude>()> excludesFn) {
+  std::vector<OwnedExclude> owned = excludesFn ? excludesFn() : std::vector<OwnedExclude>{};
+  std::vector<sdk::Exclude> excludes;
+  for (const auto& e : owned)
+    excludes.push_back(sdk::Exclude{{e.pattern.data(), e.pattern.size()}, static_cast<std::uint8_t>(e.isGlob),
+                                    static_cast<std::uint8_t>(e.isDir)});
+  sdk::Batch batch{sdk::BatchKind::FullSync, {opt_.root.data(), opt_.root.size()}, nullptr, 0,
+                   excludes.data(), excludes.size(), 0};
+  {
+    std::lock_guard lock(mutex_);
+    batch.id = ++batchSeq_;
+  }
+  log::info(opt_.name, ": full sync started");
+  BatchReport report(0);
+  slots_.acquire();
+  auto t0 = Clock::now();
+  sdk::Status status = instance_->deliver(batch, report);
+  slots_.release();
+  std::unique_lock lock(mutex_);
+  fullRunning_ = false;
+  if (status == sdk::Status::Ok) {
+    log::info(opt_.name, ": full sync done in ", msSince(t0), " ms");
+    metrics::add("full_syncs", 1);
+  } else if (status == sdk::Status::Retry && !life_.abort.load()) {
+    if (!fullSync_) fullSync_ = std::move(excludesFn);
+  } else {
+    failLog_.add({FailEntry{opt_.name, opt_.root, "full", true, "."}});
+  }
+  onOutcomeLocked(status == sdk::Status::Ok, report.text());
+  lock.unlock();
+  if (status == sdk::Status::Ok) failLog_.remove(opt_.name, {"."});
+}
+
+void Target::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    bool work = !queue_.empty() || fullSync_;
+    if (life_.abort.load() || (finishing_ && !work)) break;
+    auto now = Clock::now();
+    if (!work) {
+      cv_.wait_for(lock, std::chrono::milliseconds(200));
+      continue;
+    }
+    if (now < backoffUntil_) {
+      // While stopping, a target that keeps failing gives up so shutdown stays bounded.
+      if (finishing_ && failures_ > 0) break;
+      cv_.wait_until(lock, std::min(backoffUntil_, now + std::chrono::milliseconds(200)));
+      continue;
+    }
+    inFlight_ = true;
+    if (fullSync_) {
+      auto fn = std::move(fullSync_);
+      fullSync_ = nullptr;
+      fullRunning_ = true;
+          // Changes queued meanwhile stay queued: rsync may have read their directory before they happened.
+      lock.unlock();
+      deliverFullSync(std::move(fn));
+    } else {
+      std::vector<Item> items;
+      items.reserve(std::min(queue_.size(), opt_.maxBatch));
+      while (!queue_.empty() && items.size() < opt_.maxBatch) {
+        byPath_.erase(queue_.front().change.path);
+        items.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      lock.unlock();
+      deliverChanges(std::move(items));
+    }
+    lock.lock();
+    inFlight_ = false;
+    if (onStateChange_) onStateChange_();
+  }
+  spillToFailLogLocked();
+  if (onStateChange_) onStateChange_();
+}
+
+}  // namespace fsrelay

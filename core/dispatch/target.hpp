@@ -1,0 +1,101 @@
+// One plugin instance fed by its own queue and worker thread: batching, retry, backoff and the fail log.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <semaphore>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <fsrelay/plugin.hpp>
+
+#include "core/coalesce/coalescer.hpp"
+#include "core/dispatch/fail_log.hpp"
+#include "core/dispatch/retry_policy.hpp"
+#include "core/plugin/host_services.hpp"
+
+namespace fsrelay {
+
+struct OwnedExclude {
+  std::string pattern;
+  bool isGlob = false;
+  bool isDir = false;
+};
+
+using TransferSlots = std::counting_semaphore<1024>;
+
+// Adaptive batching: while a delivery is in flight, new changes gather; when it returns, everything
+// gathered goes out as the next batch. A lone change therefore leaves at once, and a burst costs a handful
+// of deliveries. At most one delivery per target is in flight, so changes to a path reach it in order.
+class Target {
+ public:
+  struct Options {
+    std::string name;  // stable across restarts: the fail log keys on it
+    std::string root;
+    RetryPolicy retry;
+    std::size_t maxBatch = 100000;
+  };
+
+  Target(Options options, sdk::Instance* instance, std::unique_ptr<HostServices> host, FailLog& failLog,
+         TransferSlots& slots, const Lifecycle& life, std::function<void()> onStateChange);
+  ~Target();  // joins the worker and destroys the instance
+
+  void start();
+  void enqueue(const std::vector<PendingChange>& changes);
+  // excludes is called on the worker thread when the sync starts, so it sees the tree as it is then.
+  void requestFullSync(std::function<std::vector<OwnedExclude>()> excludes);
+  // Re-queues this target's fail-log entries (they stay in the log until delivered).
+  void replayFailLog();
+  // Stops taking new work once the queue is empty (or abort is set); what remains goes to the fail log.
+  void finish();
+  void join();
+
+  bool fullSyncActive() const;  // requested or running
+  bool idle() const;            // nothing queued, nothing in flight
+  std::size_t queued() const;
+  const std::string& name() const { return opt_.name; }
+
+ private:
+  struct Item {
+    PendingChange change;
+    int attempts = 0;
+  };
+
+  void run();
+  void mergeLocked(PendingChange change, int attempts, bool keepNewer);
+  void deliverChanges(std::vector<Item> items);
+  void deliverFullSync(std::function<std::vector<OwnedExclude>()> excludes);
+  void onOutcomeLocked(bool ok, const std::string& message);
+  void spillToFailLogLocked();
+  std::vector<FailEntry> toFailEntries(const std::vector<Item>& items) const;
+
+  Options opt_;
+  sdk::Instance* instance_;
+  std::unique_ptr<HostServices> host_;
+  FailLog& failLog_;
+  TransferSlots& slots_;
+  const Lifecycle& life_;
+  std::function<void()> onStateChange_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::list<Item> queue_;  // arrival order
+  std::unordered_map<std::string, std::list<Item>::iterator> byPath_;
+  std::function<std::vector<OwnedExclude>()> fullSync_;  // set while a full sync is requested
+  bool fullRunning_ = false;
+  bool inFlight_ = false;
+  bool finishing_ = false;
+  int failures_ = 0;
+  std::chrono::steady_clock::time_point backoffUntil_{};
+  std::uint64_t batchSeq_ = 0;
+  std::mt19937_64 rng_;
+  std::thread thread_;
+};
+
+}  // namespace fsrelay

@@ -1,0 +1,382 @@
+// Event loop and lifecycle of the daemon.
+#include "core/engine/engine.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "core/log/log.hpp"
+#include "core/plugin/plugin_settings.hpp"
+#include "core/util/escape.hpp"
+#include "core/util/metrics.hpp"
+#include "core/watch/inotify_watcher.hpp"
+#include "core/watch/tree_walk.hpp"
+
+namespace fsrelay {
+namespace {
+
+std::int64_t monoMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t wallNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+const char* kindName(ChangeKind k) {
+  switch (k) {
+    case ChangeKind::Write: return "write";
+    case ChangeKind::Settle: return "close";
+    case ChangeKind::Update: return "update";
+    case ChangeKind::Delete: return "delete";
+  }
+  return "?";
+}
+
+}  // namespace
+
+struct Engine::Root {
+  LocalPathConf conf;
+  std::unique_ptr<Watcher> watcher;
+  std::unique_ptr<Coalescer> coalescer;
+  std::unique_ptr<Sink> sink;
+  std::vector<Target*> targets;
+  bool overflowed = false;
+};
+
+// Feeds one root's watcher output into its coalescer.
+class Engine::Sink final : public WatchSink {
+ public:
+  explicit Sink(Root& root) : root_(root) {}
+  void setNow(std::int64_t nowMs) { now_ = nowMs; }
+  void onChange(std::string_view rel, ChangeKind kind, bool isDir, bool born) override {
+    if (log::enabled(log::Level::Debug))
+      log::debug("event ", kindName(kind), isDir ? " dir " : " ", escapeBytes(root_.conf.watch), "/", escapeBytes(rel));
+    root_.coalescer->add(rel, kind, isDir, born, now_, wallNs());
+    metrics::add("events", 1);
+  }
+  void onMove(std::string_view from, std::string_view to, bool isDir) override {
+    if (log::enabled(log::Level::Debug))
+      log::debug("event move ", escapeBytes(root_.conf.watch), "/", escapeBytes(from), " -> ", escapeBytes(to));
+    root_.coalescer->move(from, to, isDir, now_, wallNs());
+    metrics::add("events", 1);
+  }
+  void onOverflow() override { root_.overflowed = true; }
+
+ private:
+  Root& root_;
+  std::int64_t now_ = 0;
+};
+
+Engine::Engine(Config config, CliOptions options) : config_(std::move(config)), options_(std::move(options)) {}
+
+Engine::~Engine() {
+  targets_.clear();
+  if (signalFd_ >= 0) ::close(signalFd_);
+  if (wakeFd_ >= 0) ::close(wakeFd_);
+}
+
+std::string Engine::targetName(const LocalPathConf& lp, const RemoteConf& r) const {
+  const auto& rs = config_.rsync;
+  std::string user = rs.auth && !rs.users.empty() ? rs.users + "@" : "";
+  return "rsync " + lp.watch + " -> " + user + r.ip + (rs.ssh ? ":" : "::") + r.name;
+}
+
+bool Engine::prepare() {
+  std::string err;
+  int line = 0;
+  auto filter = Filter::build(config_.filter, &err, &line);
+  if (!filter) {
+    std::cerr << Diagnostic{Diagnostic::Severity::Error, config_.file, line, err}.format() << "\n";
+    return false;
+  }
+  filter_ = std::move(*filter);
+  auto temps = TempNames::build(config_.tuning.tempPatterns, &err);
+  if (!temps) {
+    std::cerr << Diagnostic{Diagnostic::Severity::Error, config_.file, 0, err}.format() << "\n";
+    return false;
+  }
+  tempNames_ = std::move(*temps);
+
+  std::vector<std::string> dirs = options_.pluginDirs;
+  if (!config_.tuning.pluginDir.empty()) dirs.push_back(config_.tuning.pluginDir);
+  for (auto& d : PluginLoader::defaultDirs()) dirs.push_back(d);
+  loader_ = std::make_unique<PluginLoader>(dirs);
+  rsync_ = loader_->load("rsync", &err);
+  if (!rsync_) {
+    std::cerr << "fsrelay: " << err << "\n";
+    return false;
+  }
+
+  failLog_ = std::make_unique<FailLog>(config_.failLog.path);
+  slots_ = std::make_unique<TransferSlots>(options_.threads);
+  RetryPolicy retry{config_.tuning.retryLimit, std::chrono::milliseconds(config_.tuning.retryInitialMs),
+                    std::chrono::milliseconds(config_.tuning.retryMaxMs)};
+
+  bool ok = true;
+  for (const auto& lp : config_.localpaths) {
+    auto root = std::make_unique<Root>();
+    root->conf = lp;
+    Coalescer::Options copt;
+    copt.tempHoldMs = config_.tuning.tempHoldMs;
+    copt.writeHoldMs = config_.tuning.writeHoldMs;
+    copt.isTemp = [this](std::string_view name) { return tempNames_.isTemp(name); };
+    root->coalescer = std::make_unique<Coalescer>(copt);
+    root->watcher = std::make_unique<InotifyWatcher>(lp.watch, filter_, config_.inotify, config_.xfs);
+    root->sink = std::make_unique<Sink>(*root);
+    for (const auto& remote : lp.remotes) {
+      const auto& rs = config_.rsync;
+      std::map<std::string, std::string> values{{"root", lp.watch},
+                                                {"remote_ip", remote.ip},
+                                                {"remote_name", remote.name},
+                                                {"params", rs.commonParams},
+                                                {"ssh", rs.ssh ? "true" : "false"},
+                                                {"delete", config_.inotify.del ? "true" : "false"},
+                                                {"debug", config_.debug ? "true" : "false"}};
+      if (rs.auth) {
+        values["auth_users"] = rs.users;
+        values["password_file"] = rs.passwordFile;
+      }
+      if (rs.port) values["port"] = std::to_string(*rs.port);
+      if (rs.timeout) values["timeout"] = std::to_string(*rs.timeout);
+      PluginSettings settings;
+      if (!settings.build(*rsync_->descriptor, values, &err)) {
+        std::cerr << Diagnostic{Diagnostic::Severity::Error, config_.file, remote.line, err}.format() << "\n";
+        ok = false;
+        continue;
+      }
+      std::string name = targetName(lp, remote);
+      auto host = std::make_unique<HostServices>(name, life_);
+      char errbuf[512] = {0};
+      sdk::CreateArgs args{FSRELAY_SDK_API_MINOR, host.get(), settings.data(), settings.size(),
+                           {name.data(), name.size()}, errbuf, sizeof errbuf};
+      sdk::Instance* inst = rsync_->descriptor->create(&args);
+      if (!inst) {
+        std::cerr << Diagnostic{Diagnostic::Severity::Error, config_.file, remote.line,
+                                "cannot set up " + name + ": " + (errbuf[0] ? errbuf : "plugin refused its settings")}
+                         .format()
+                  << "\n";
+        ok = false;
+        continue;
+      }
+      Target::Options topt{name, lp.watch, retry, static_cast<std::size_t>(config_.tuning.maxBatchPaths)};
+      targets_.push_back(std::make_unique<Target>(topt, inst, std::move(host), *failLog_, *slots_, life_, [this] {
+        if (wakeFd_ >= 0) {
+          std::uint64_t one = 1;
+          [[maybe_unused]] auto r = ::write(wakeFd_, &one, sizeof one);
+        }
+      }));
+      root->targets.push_back(targets_.back().get());
+    }
+    roots_.push_back(std::move(root));
+  }
+  return ok;
+}
+
+void Engine::describe() const {
+  std::cout << "configuration " << config_.file << " is valid\n";
+  std::cout << "plugin rsync: " << rsync_->path << " (version " << rsync_->descriptor->version << ", API "
+            << rsync_->descriptor->api_major << "." << rsync_->descriptor->api_minor << ")\n";
+  for (const auto& root : roots_) {
+    std::cout << "watch " << escapeBytes(root->conf.watch) << "\n";
+    for (const auto* t : root->targets) std::cout << "  push: " << escapeBytes(t->name()) << "\n";
+  }
+  std::cout << "rsync params: " << config_.rsync.commonParams << (config_.rsync.auth ? ", auth" : "")
+            << (config_.rsync.port ? ", port " + std::to_string(*config_.rsync.port) : "")
+            << (config_.rsync.ssh ? ", over ssh" : "") << "\n";
+  std::cout << "filter: " << (config_.filter.enabled ? std::to_string(config_.filter.excludes.size()) + " exclude rules" : "off")
+            << "; deletions " << (config_.inotify.del ? "propagated" : "not propagated") << "\n";
+  std::cout << "fail log: " << config_.failLog.path << " (replayed every " << config_.failLog.minutes << " min)\n";
+  if (config_.crontab.enabled) std::cout << "full sync every " << config_.crontab.minutes << " min\n";
+  std::cout << "transfers at once: " << options_.threads << "; retry limit " << config_.tuning.retryLimit << "\n";
+}
+
+bool Engine::startWatching() {
+  for (auto& root : roots_) {
+    std::string err;
+    auto t0 = monoMs();
+    if (!root->watcher->start(&err)) {
+      log::error(err);
+      return false;
+    }
+    log::info("watching ", escapeBytes(root->conf.watch), ": ", root->watcher->watchCount(), " directories in ",
+              monoMs() - t0, " ms");
+  }
+  return true;
+}
+
+std::vector<OwnedExclude> Engine::excludesFor(const Root& root, bool withCrontabGlobs) const {
+  std::vector<OwnedExclude> out;
+  if (!filter_.empty()) {
+    walkTree(root.conf.watch, "", filter_, config_.xfs, [&](const WalkEntry& e) {
+      if (e.excluded) out.push_back(OwnedExclude{std::string(e.rel), false, e.type == EntryType::Dir});
+      return true;
+    });
+  }
+  if (withCrontabGlobs && config_.crontab.filterEnabled)
+    for (const auto& g : config_.crontab.excludeGlobs) out.push_back(OwnedExclude{g, true, false});
+  return out;
+}
+
+void Engine::handleOverflow(Root& root) {
+  root.overflowed = false;
+  metrics::add("overflows", 1);
+  log::warn("inotify queue overflowed under ", escapeBytes(root.conf.watch),
+            ": events were lost; rescanning it and running a full sync to each of its remotes "
+            "(raise fs.inotify.max_queued_events to make this rarer)");
+  root.watcher->rescan();
+  for (auto* t : root.targets) t->requestFullSync([this, &root] { return excludesFor(root, false); });
+}
+
+int Engine::run() {
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&sigs, s);
+  signalFd_ = ::signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+  wakeFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+  std::string err;
+  std::vector<std::string> warnings;
+  if (!failLog_->load(&err, &warnings)) log::error(err);
+  for (auto& w : warnings) log::warn(w);
+
+  if (!startWatching()) return 1;
+  for (auto& t : targets_) t->start();
+  if (failLog_->size() > 0) {
+    log::info("fail log ", failLog_->path(), " holds ", failLog_->size(), " entries; replaying them");
+    for (auto& t : targets_) t->replayFailLog();
+  }
+  if (options_.fullSync) {
+    for (auto& root : roots_)
+      for (auto* t : root->targets) t->requestFullSync([this, r = root.get()] { return excludesFor(*r, false); });
+  }
+  loop();
+  shutdown();
+  return 0;
+}
+
+void Engine::loop() {
+  bool ready = false;
+  std::size_t dirs = 0;
+  for (auto& r : roots_) dirs += r->watcher->watchCount();
+  const std::int64_t replayEveryMs = std::int64_t(config_.failLog.minutes) * 60000;
+  const std::int64_t cronEveryMs = std::int64_t(config_.crontab.minutes) * 60000;
+  std::int64_t nextReplay = monoMs() + replayEveryMs;
+  std::int64_t nextCron = monoMs() + cronEveryMs;
+
+  for (;;) {
+    std::int64_t now = monoMs();
+    std::int64_t timeout = 1000;
+    for (auto& r : roots_) {
+      if (auto d = r->coalescer->nextDeadline()) timeout = std::min(timeout, *d - now);
+      if (auto d = r->watcher->nextDeadline()) timeout = std::min(timeout, *d - now);
+    }
+    timeout = std::max<std::int64_t>(0, timeout);
+    std::vector<pollfd> fds;
+    fds.push_back({signalFd_, POLLIN, 0});
+    fds.push_back({wakeFd_, POLLIN, 0});
+    for (auto& r : roots_) fds.push_back({r->watcher->fd(), POLLIN, 0});
+    ::poll(fds.data(), fds.size(), static_cast<int>(timeout));
+    now = monoMs();
+
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si;
+      bool stop = false;
+      while (::read(signalFd_, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+          log::info("received ", strsignal(static_cast<int>(si.ssi_signo)), ": flushing pending changes");
+          stop = true;
+        } else if (si.ssi_signo == SIGHUP) {
+          log::warn("SIGHUP: reloading the configuration is not supported yet; restart fsrelay to apply changes");
+        } else if (si.ssi_signo == SIGUSR1 && !options_.logFile.empty()) {
+          log::toFile(options_.logFile);  // reopen after logrotate moved it
+        }
+      }
+      if (stop) return;
+    }
+    if (fds[1].revents & POLLIN) {
+      std::uint64_t v;
+      [[maybe_unused]] auto r = ::read(wakeFd_, &v, sizeof v);
+    }
+    for (std::size_t i = 0; i < roots_.size(); ++i) {
+      Root& root = *roots_[i];
+      root.sink->setNow(now);
+      if (fds[i + 2].revents & POLLIN) {
+        root.watcher->readEvents(*root.sink, now);
+      } else {
+        root.watcher->tick(*root.sink, now);
+      }
+      if (root.overflowed) handleOverflow(root);
+      bool fullActive = false;
+      for (auto* t : root.targets) fullActive = fullActive || t->fullSyncActive();
+      root.coalescer->setPreciseDeletes(fullActive);
+      auto changes = root.coalescer->takeReady(now);
+      if (!changes.empty())
+        for (auto* t : root.targets) t->enqueue(changes);
+    }
+    if (!ready) {
+      bool syncing = false;
+      for (auto& t : targets_) syncing = syncing || t->fullSyncActive();
+      if (!syncing) {
+        ready = true;
+        log::info("ready: watching ", dirs, " directories in ", roots_.size(), " roots, pushing to ", targets_.size(),
+                  " targets");
+      }
+    }
+    if (now >= nextReplay) {
+      nextReplay = now + replayEveryMs;
+      for (auto& t : targets_) t->replayFailLog();
+    }
+    if (config_.crontab.enabled && now >= nextCron) {
+      nextCron = now + cronEveryMs;
+      log::info("crontab: full sync of every root");
+      for (auto& root : roots_)
+        for (auto* t : root->targets) t->requestFullSync([this, r = root.get()] { return excludesFor(*r, true); });
+    }
+  }
+}
+
+void Engine::shutdown() {
+  life_.stopping = true;
+  std::int64_t now = monoMs();
+  std::size_t pending = 0;
+  for (auto& root : roots_) {
+    // Drain what the kernel still holds, then everything the coalescer holds, ready or not.
+    root->sink->setNow(now);
+    root->watcher->readEvents(*root->sink, now);
+    root->watcher->tick(*root->sink, now + 1000000);
+    auto changes = root->coalescer->takeAll();
+    pending += changes.size();
+    for (auto* t : root->targets) t->enqueue(changes);
+  }
+  for (auto& t : targets_) t->finish();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config_.tuning.shutdownSeconds);
+  log::info("stopping: delivering ", pending, " pending changes (at most ", config_.tuning.shutdownSeconds, " s)");
+  for (;;) {
+    bool allIdle = true;
+    for (auto& t : targets_) allIdle = allIdle && t->idle();
+    if (allIdle || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  bool timedOut = false;
+  for (auto& t : targets_) timedOut = timedOut || !t->idle();
+  if (timedOut) {
+    log::warn("shutdown time is up: ending transfers in flight; what is left goes to the fail log");
+    life_.abort = true;
+  }
+  for (auto& t : targets_) t->join();
+  log::info("stopped");
+}
+
+}  // namespace fsrelay

@@ -1,0 +1,60 @@
+// The daemon's event loop: watchers in, coalescers in the middle, targets out; timers and shutdown.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cli/options.hpp"
+#include "core/coalesce/coalescer.hpp"
+#include "core/config/config.hpp"
+#include "core/dispatch/fail_log.hpp"
+#include "core/dispatch/target.hpp"
+#include "core/filter/filter.hpp"
+#include "core/plugin/host_services.hpp"
+#include "core/plugin/plugin_loader.hpp"
+#include "core/watch/watcher.hpp"
+
+namespace fsrelay {
+
+class Engine {
+ public:
+  Engine(Config config, CliOptions options);
+  ~Engine();
+
+  // Builds filters, loads plugins and creates every target; nothing is watched or sent yet.
+  // On a problem prints it (with file:line where there is one) and returns false.
+  bool prepare();
+  // Prints the effective setup (for --check).
+  void describe() const;
+  // Watches, syncs and runs until SIGTERM/SIGINT; returns the exit status. Signals must be blocked.
+  int run();
+
+ private:
+  struct Root;
+  class Sink;
+
+  bool startWatching();
+  void loop();
+  void shutdown();
+  void handleOverflow(Root& root);
+  std::vector<OwnedExclude> excludesFor(const Root& root, bool withCrontabGlobs) const;
+  std::string targetName(const LocalPathConf& lp, const RemoteConf& r) const;
+
+  Config config_;
+  CliOptions options_;
+  Filter filter_;
+  TempNames tempNames_;
+  Lifecycle life_;
+  std::unique_ptr<FailLog> failLog_;
+  std::unique_ptr<TransferSlots> slots_;
+  std::unique_ptr<PluginLoader> loader_;
+  std::shared_ptr<LoadedPlugin> rsync_;
+  std::vector<std::unique_ptr<Root>> roots_;
+  std::vector<std::unique_ptr<Target>> targets_;  // destroyed before loader_/rsync_ (declared after)
+  int signalFd_ = -1;
+  int wakeFd_ = -1;
+};
+
+}  // namespace fsrelay

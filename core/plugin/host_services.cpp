@@ -1,0 +1,62 @@
+// Host services handed to plugins; every entry point is noexcept, so nothing unwinds across the boundary.
+#include "core/plugin/host_services.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "core/log/log.hpp"
+#include "core/util/metrics.hpp"
+#include "core/util/spawn.hpp"
+
+namespace fsrelay {
+
+void HostServices::log(sdk::LogLevel level, sdk::Bytes message) noexcept {
+  try {
+    auto lvl = static_cast<log::Level>(std::min<int>(static_cast<int>(level), 3));
+    if (!log::enabled(lvl)) return;
+    log::write(lvl, name_ + ": " + std::string(message.data, message.size));
+  } catch (...) {
+  }
+}
+
+void HostServices::spawn(const sdk::SpawnRequest& request, sdk::SpawnResult* result) noexcept {
+  *result = sdk::SpawnResult{-1, 0, 0, 0, 0};
+  try {
+    std::vector<std::string> argv;
+    for (const char* const* a = request.argv; a && *a; ++a) argv.emplace_back(*a);
+    if (argv.empty()) {
+      result->spawn_failed = 1;
+      return;
+    }
+    SpawnOptions opts;
+    opts.stdinData = std::string_view(request.stdin_data.data ? request.stdin_data.data : "", request.stdin_data.size);
+    opts.cwd = request.cwd;
+    opts.timeout = std::chrono::milliseconds(request.timeout_ms);
+    opts.outputLimit = std::max<std::size_t>(request.output_capacity, 1024);
+    opts.abort = &life_.abort;
+    SpawnOutcome out = spawnProcess(argv, opts);
+    result->exit_code = out.exitCode;
+    result->term_signal = out.termSignal;
+    result->timed_out = out.timedOut ? 1 : 0;
+    result->spawn_failed = out.spawnFailed ? 1 : 0;
+    if (request.output && request.output_capacity > 0) {
+      // Keep the tail: rsync says why it failed at the end.
+      std::size_t n = std::min(out.output.size(), request.output_capacity);
+      std::memcpy(request.output, out.output.data() + out.output.size() - n, n);
+      result->output_size = n;
+    }
+  } catch (...) {
+    result->spawn_failed = 1;
+  }
+}
+
+void HostServices::count(const char* name, std::int64_t delta) noexcept {
+  try {
+    metrics::add(name, delta);
+  } catch (...) {
+  }
+}
+
+}  // namespace fsrelay

@@ -1,0 +1,30 @@
+// Runs a program with argv (never a shell), feeding stdin and capturing merged stdout/stderr.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fsrelay {
+
+struct SpawnOutcome {
+  int exitCode = -1;     // -1 when it did not exit normally
+  int termSignal = 0;
+  bool timedOut = false;
+  bool spawnFailed = false;
+  std::string output;    // the last outputLimit bytes of stdout+stderr (the end says why it failed)
+};
+
+struct SpawnOptions {
+  std::string_view stdinData;
+  const char* cwd = nullptr;
+  std::chrono::milliseconds timeout{0};       // 0: none
+  std::size_t outputLimit = 16 * 1024;
+  const std::atomic<bool>* abort = nullptr;   // when it turns true the child is terminated
+};
+
+SpawnOutcome spawnProcess(const std::vector<std::string>& argv, const SpawnOptions& options);
+
+}  // namespace fsrelay

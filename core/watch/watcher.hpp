@@ -1,0 +1,39 @@
+// The event-source interface: inotify today; fanotify or a fake for tests plug in at the same place.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/coalesce/coalescer.hpp"
+
+namespace fsrelay {
+
+// Receives the changes of one watched root, already filtered and reduced to ChangeKind. Called on the
+// event-loop thread only.
+class WatchSink {
+ public:
+  virtual ~WatchSink() = default;
+  virtual void onChange(std::string_view rel, ChangeKind kind, bool isDir, bool born) = 0;
+  virtual void onMove(std::string_view from, std::string_view to, bool isDir) = 0;
+  // Events were lost (queue overflow): the root must be rescanned and fully synced.
+  virtual void onOverflow() = 0;
+};
+
+class Watcher {
+ public:
+  virtual ~Watcher() = default;
+  // Watches the whole tree. On failure returns false with a message saying what to do.
+  virtual bool start(std::string* error) = 0;
+  virtual int fd() const = 0;  // readable when events wait
+  virtual void readEvents(WatchSink& sink, std::int64_t nowMs) = 0;
+  // Deadline of held state (a rename's first half waiting for its pair); tick() settles it.
+  virtual std::optional<std::int64_t> nextDeadline() const = 0;
+  virtual void tick(WatchSink& sink, std::int64_t nowMs) = 0;
+  // Re-walks the tree and watches what is missing (after an overflow); reports nothing itself.
+  virtual void rescan() = 0;
+  virtual std::size_t watchCount() const = 0;
+};
+
+}  // namespace fsrelay

@@ -1,0 +1,466 @@
+// Pure helpers of the rsync plugin: params splitting, argv and stdin payloads, exit-code verdicts (no I/O).
+#include "rsync/rsync_args.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+namespace fsrelay::rsync {
+namespace {
+
+bool startsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::string_view view(sdk::Bytes b) {
+  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one.
+std::size_t utf8Length(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t n;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) n = 3;
+  else if (c >= 0xF0 && c <= 0xF4) n = 4;
+  else return 0;
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  }
+  const auto c1 = static_cast<unsigned char>(s[i + 1]);
+  if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+      (c == 0xF4 && c1 > 0x8F)) {
+    return 0;  // overlong, surrogate or beyond U+10FFFF
+  }
+  return n;
+}
+
+// Appends bytes so that the result is printable UTF-8 on one line: control bytes, DEL and invalid
+// UTF-8 become \xNN. File names are bytes; a log line must stay one readable line.
+void appendPrintable(std::string& out, std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = utf8Length(s, i);
+    if (n == 0 || c < 0x20 || c == 0x7F) {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+}
+
+bool isIpv6Literal(std::string_view ip) {
+  return ip.find(':') != std::string_view::npos && !startsWith(ip, "[");
+}
+
+std::string withTrailingSlash(std::string_view s) {
+  std::string out(s);
+  if (out.empty() || out.back() != '/') out += '/';
+  return out;
+}
+
+// Options that say how to reach the remote, shared by both kinds of run.
+void appendTransport(const Remote& remote, std::vector<std::string>& argv) {
+  if (remote.ssh) {
+    // Our -e would override a user's -e (the last one wins): a user's own -e "ssh -i key" is kept.
+    if (!paramsSetRemoteShell(remote.params)) {
+      argv.push_back("-e");
+      argv.push_back(remote.port ? "ssh -p " + std::to_string(*remote.port) : std::string("ssh"));
+    }
+  } else {
+    // Without it a session to a nearby daemon pays Nagle + delayed-ACK stalls (~80 ms each).
+    argv.push_back("--sockopts=TCP_NODELAY");
+    if (remote.port) argv.push_back("--port=" + std::to_string(*remote.port));
+    if (!remote.passwordFile.empty()) argv.push_back("--password-file=" + remote.passwordFile);
+  }
+  if (remote.timeoutS) argv.push_back("--timeout=" + std::to_string(*remote.timeoutS));
+}
+
+void appendEnds(const Remote& remote, std::string_view root, std::vector<std::string>& argv) {
+  // ROOT/ (trailing slash): the contents of the root map onto the target, not a directory named after it.
+  argv.push_back(withTrailingSlash(root));
+  argv.push_back(targetString(remote));
+}
+
+void appendPath(std::string& payload, std::string_view path) {
+  payload.append(path);
+  payload.push_back('\0');
+}
+
+// "a/b/" -> "a/b": with -d, a name ending in "/" (like ".") would make rsync send the directory's contents.
+std::string_view trimTrailingSlashes(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return path;
+}
+
+// "./a/b/" -> "a/b", "./" and "./." -> ".": one spelling per path, so the root is recognised.
+std::string_view normalize(std::string_view path) {
+  path = trimTrailingSlashes(path);
+  while (path.size() > 2 && startsWith(path, "./")) path.remove_prefix(2);
+  path = trimTrailingSlashes(path);
+  if (path == "./" || path == "./.") return ".";
+  return path;
+}
+
+std::string_view firstComponent(std::string_view path) {
+  return path.substr(0, path.find('/'));
+}
+
+const char* exitMeaning(int code) {
+  switch (code) {
+    case 0: return "success";
+    case 1: return "syntax or usage error";
+    case 2: return "protocol incompatibility";
+    case 3: return "errors selecting input/output files, dirs";
+    case 4: return "requested action not supported";
+    case 5: return "error starting client-server protocol";
+    case 6: return "daemon unable to append to log-file";
+    case 10: return "error in socket I/O";
+    case 11: return "error in file I/O";
+    case 12: return "error in rsync protocol data stream";
+    case 13: return "errors with program diagnostics";
+    case 14: return "error in IPC code";
+    case 20: return "received SIGUSR1 or SIGINT";
+    case 21: return "some error returned by waitpid()";
+    case 22: return "error allocating core memory buffers";
+    case 23: return "partial transfer due to error";
+    case 24: return "partial transfer due to vanished source files";
+    case 25: return "the --max-delete limit stopped deletions";
+    case 30: return "timeout in data send/receive";
+    case 35: return "timeout waiting for daemon connection";
+    case 126: return "rsync could not be executed";
+    case 127: return "rsync not found";
+    default: return "unknown exit code";
+  }
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> splitParams(std::string_view text, std::string* error) {
+  std::vector<std::string> words;
+  std::string word;
+  bool inWord = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (inWord) words.push_back(std::move(word));
+      word.clear();
+      inWord = false;
+      continue;
+    }
+    inWord = true;
+    if (c == '\\') {
+      if (i + 1 == text.size()) {
+        if (error) *error = "trailing backslash";
+        return std::nullopt;
+      }
+      word += text[++i];
+    } else if (c == '\'') {
+      const std::size_t end = text.find('\'', i + 1);
+      if (end == std::string_view::npos) {
+        if (error) *error = "unterminated ' quote";
+        return std::nullopt;
+      }
+      word.append(text.substr(i + 1, end - i - 1));
+      i = end;
+    } else if (c == '"') {
+      std::size_t j = i + 1;
+      for (; j < text.size() && text[j] != '"'; ++j) {
+        if (text[j] == '\\' && j + 1 < text.size() &&
+            std::string_view("\"\\$`").find(text[j + 1]) != std::string_view::npos) {
+          ++j;
+        }
+        word += text[j];
+      }
+      if (j >= text.size()) {
+        if (error) *error = "unterminated \" quote";
+        return std::nullopt;
+      }
+      i = j;
+    } else {
+      word += c;
+    }
+  }
+  if (inWord) words.push_back(std::move(word));
+  return words;
+}
+
+std::string targetString(const Remote& remote) {
+  std::string out;
+  if (!remote.user.empty()) out += remote.user + "@";
+  out += isIpv6Literal(remote.ip) ? "[" + remote.ip + "]" : remote.ip;
+  out += remote.ssh ? ":" : "::";
+  out += withTrailingSlash(remote.name);
+  return out;
+}
+
+bool paramsSetRemoteShell(const std::vector<std::string>& params) {
+  for (const std::string& p : params) {
+    if (p == "--rsh" || startsWith(p, "--rsh=")) return true;
+    if (p.size() < 2 || p[0] != '-' || p[1] == '-') continue;
+    // A short-option cluster like -avze: stop at the first letter that takes an argument, since the
+    // rest of the word is that argument.
+    for (std::size_t i = 1; i < p.size(); ++i) {
+      if (p[i] == 'e') return true;
+      if (std::string_view("BfMT@").find(p[i]) != std::string_view::npos) break;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string> stripDeleteOptions(const std::vector<std::string>& params, bool keepRefinements) {
+  std::vector<std::string> out;
+  for (const std::string& p : params) {
+    const bool plain = p == "--del" || p == "--delete";
+    const bool refinement = !plain && startsWith(p, "--delete");
+    if (plain || (refinement && !keepRefinements)) continue;
+    out.push_back(p);
+  }
+  return out;
+}
+
+std::string escapeFilterLiteral(std::string_view name) {
+  if (name.find_first_of("*?[") == std::string_view::npos) return std::string(name);
+  std::string out;
+  for (char c : name) {
+    if (c == '\\' || c == '*' || c == '?' || c == '[') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+bool isSafeRelPath(std::string_view path) {
+  if (path.empty() || path.front() == '/' || path.find('\0') != std::string_view::npos) return false;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    if (path.substr(start, end - start) == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool propagateDeletes) {
+  ChangeList list;
+  std::set<std::string_view> topNames;
+  auto add = [&](std::string_view path) {
+    path = normalize(path);
+    appendPath(list.payload, path);
+    ++list.pathCount;
+    if (path == ".") {
+      list.rootListed = true;
+    } else {
+      topNames.insert(firstComponent(path));
+    }
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    const sdk::Event& e = events[i];
+    const std::string_view path = view(e.path);
+    const std::string_view oldPath = view(e.old_path);
+    if (!isSafeRelPath(path) || (e.op == sdk::Op::Move && !isSafeRelPath(oldPath))) {
+      list.rejected.push_back(i);
+      continue;
+    }
+    const bool isRoot = normalize(path) == ".";
+    switch (e.op) {
+      case sdk::Op::Upsert:
+        add(path);
+        break;
+      case sdk::Op::Delete:
+        // Deleting the root would empty the whole remote module: never do that from an event.
+        if (!propagateDeletes || isRoot) {
+          ++list.skippedDeletes;
+        } else {
+          add(path);  // missing in the source -> --delete-missing-args deletes it on the target
+        }
+        break;
+      case sdk::Op::Move:
+        if (propagateDeletes) {
+          add(oldPath);  // gone from the source now, so deleted on the target
+        } else {
+          ++list.skippedDeletes;
+        }
+        add(path);
+        if (e.is_dir) {
+          // The host reports a directory rename as one event, its children are not listed: with
+          // --no-r only the empty directory would arrive, so its subtree goes through a -r run.
+          appendPath(list.recursivePayload, normalize(path));
+          ++list.recursiveCount;
+        }
+        break;
+      default:
+        list.rejected.push_back(i);
+        break;
+    }
+  }
+  if (list.rootListed && topNames.size() <= kMaxRootRules) {
+    // With -d a listed "." also sends every direct child of the root (-I would then rewrite them all).
+    // Filters apply to listed names too, so the names of this batch are included first, then the
+    // rest of the top level is excluded: "." itself and deeper listed paths are not matched by /*.
+    for (std::string_view name : topNames) {
+      list.rootRules.push_back("--include=/" + escapeFilterLiteral(name));
+    }
+    list.rootRules.push_back("--exclude=/*");
+  }
+  return list;
+}
+
+std::vector<std::string> changesArgv(const Remote& remote, std::string_view root, const ChangeList& list,
+                                     bool recursive) {
+  std::vector<std::string> argv{remote.rsyncPath};
+  // A user's --delete* is dropped: with --no-r it only acts on a listed "." (deleting the root's
+  // extraneous entries, even ones the host's filter excludes), and deletions are already exact here.
+  const std::vector<std::string> params = stripDeleteOptions(remote.params, false);
+  argv.insert(argv.end(), params.begin(), params.end());
+  if (remote.quiet) argv.push_back("-q");
+  // Our options come after PARAMS, so they win over a -r or --ignore-existing-args in sersync's params.
+  argv.push_back(recursive ? "-r" : "--no-r");
+  argv.push_back("-d");
+  argv.push_back("-I");  // an event means "changed": the size+whole-second quick check can miss it
+  argv.push_back("--force");
+  argv.push_back("--from0");
+  argv.push_back("--files-from=-");
+  argv.push_back(remote.propagateDeletes ? "--delete-missing-args" : "--ignore-missing-args");
+  appendTransport(remote, argv);
+  if (!recursive) argv.insert(argv.end(), list.rootRules.begin(), list.rootRules.end());
+  appendEnds(remote, root, argv);
+  return argv;
+}
+
+std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view root) {
+  std::vector<std::string> argv{remote.rsyncPath};
+  // With delete on, a user's --delete-after / --delete-excluded refine our --delete and are kept.
+  const std::vector<std::string> params = stripDeleteOptions(remote.params, remote.propagateDeletes);
+  argv.insert(argv.end(), params.begin(), params.end());
+  if (remote.quiet) argv.push_back("-q");
+  argv.push_back("-r");
+  if (remote.propagateDeletes) argv.push_back("--delete");
+  argv.push_back("--force");
+  appendTransport(remote, argv);
+  argv.push_back("--from0");
+  argv.push_back("--exclude-from=-");
+  appendEnds(remote, root, argv);
+  return argv;
+}
+
+std::string excludePayload(const sdk::Exclude* excludes, std::size_t count) {
+  std::string payload;
+  for (std::size_t i = 0; i < count; ++i) {
+    const sdk::Exclude& x = excludes[i];
+    std::string_view pattern = view(x.pattern);
+    if (pattern.empty() || pattern.find('\0') != std::string_view::npos) continue;
+    std::string rule = "- ";
+    if (x.is_glob) {
+      rule.append(pattern);
+    } else {
+      pattern = normalize(pattern);
+      if (pattern == "." || pattern == "/") continue;  // never exclude the root
+      rule += '/';  // anchored: this path, not any file of that name deeper down
+      rule += escapeFilterLiteral(pattern);
+      if (x.is_dir) rule += '/';
+    }
+    appendPath(payload, rule);
+  }
+  return payload;
+}
+
+Verdict classifyExit(int exitCode, int termSignal, bool timedOut, bool spawnFailed) {
+  using sdk::Status;
+  if (spawnFailed) return {Status::Retry, "rsync could not be started"};
+  if (timedOut) return {Status::Retry, "timed out (transfer_timeout_ms), rsync killed"};
+  if (termSignal != 0 || exitCode < 0) {
+    return {Status::Retry, "killed by signal " + std::to_string(termSignal)};
+  }
+  Status status;
+  switch (exitCode) {
+    case 0:
+    case 24:  // source files vanished during the run: the event for their removal covers them
+      status = Status::Ok;
+      break;
+    case 5:   // auth failed, unknown module or daemon "max connections" reached
+    case 10:  // connection refused / reset
+    case 11:  // receiver I/O error, e.g. disk full
+    case 12:  // connection dropped mid-stream
+    case 20:  // rsync interrupted
+    case 23:  // some files failed (permissions, a file busy on the receiver)
+    case 30:
+    case 35:
+    case 126:  // could not exec: treated like a failed spawn
+    case 127:
+      status = Status::Retry;
+      break;
+    default:  // 1 2 3 4 6 13 14 21 22 25 and unknown codes: retrying the same argv cannot help
+      status = Status::Fail;
+      break;
+  }
+  return {status, "exit " + std::to_string(exitCode) + ": " + exitMeaning(exitCode)};
+}
+
+std::string outputTail(std::string_view output, std::size_t maxLines, std::size_t maxBytes) {
+  std::vector<std::string_view> lines;
+  std::size_t end = output.size();
+  while (end > 0 && lines.size() < maxLines) {
+    std::size_t start = output.rfind('\n', end - 1);
+    start = start == std::string_view::npos ? 0 : start + 1;
+    std::string_view line = output.substr(start, end - start);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (!line.empty()) lines.push_back(line);
+    end = start == 0 ? 0 : start - 1;
+  }
+  std::string out;
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (!out.empty()) out += " | ";
+    appendPrintable(out, *it);
+  }
+  if (out.size() > maxBytes) {
+    // Keep the end: rsync's summary "rsync error: ... (code N)" is the last line.
+    std::size_t cut = out.size() - maxBytes;
+    while (cut < out.size() && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) ++cut;
+    out = "..." + out.substr(cut);
+  }
+  return out;
+}
+
+std::string failureMessage(std::string_view target, const Verdict& verdict, std::string_view output) {
+  std::string msg = "rsync to ";
+  appendPrintable(msg, target);
+  msg += " failed: " + verdict.meaning;
+  const std::string tail = outputTail(output, 2, 400);
+  if (!tail.empty()) msg += ": " + tail;
+  return msg;
+}
+
+std::string renderArgv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& w : argv) {
+    if (!out.empty()) out += ' ';
+    const bool plain = !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
+    });
+    if (plain) {
+      out += w;
+      continue;
+    }
+    std::string quoted = "'";
+    for (char c : w) {
+      if (c == '\'') {
+        quoted += "'\\''";
+      } else {
+        quoted += c;
+      }
+    }
+    quoted += '\'';
+    appendPrintable(out, quoted);
+  }
+  return out;
+}
+
+}  // namespace fsrelay::rsync

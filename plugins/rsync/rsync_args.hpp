@@ -1,0 +1,105 @@
+// Pure helpers of the rsync plugin: params splitting, argv and stdin payloads, exit-code verdicts (no I/O).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fsrelay/plugin.hpp>
+
+// C++17 on purpose: the plugin target only requires cxx_std_17, and third parties copy this pattern.
+namespace fsrelay::rsync {
+
+// Splits sersync's commonParams into argv words. Rules (a small subset of sh, nothing is expanded):
+// blanks separate words; '...' is literal; inside "..." a backslash escapes only " \ $ and `;
+// outside quotes a backslash escapes the next byte. $VAR, ~, globs and $(...) stay as typed.
+// Returns nullopt and sets *error on an unterminated quote or a trailing backslash.
+std::optional<std::vector<std::string>> splitParams(std::string_view text, std::string* error);
+
+// Everything a command needs besides the batch; built once from the instance's settings.
+struct Remote {
+  std::string rsyncPath = "rsync";     // argv[0]
+  std::vector<std::string> params;     // commonParams, already split (not yet cleaned)
+  std::string ip;                      // host name or address; an IPv6 literal gets brackets
+  std::string name;                    // daemon module (optionally module/sub) or remote path (ssh)
+  std::string user;                    // auth_users: "" = none
+  std::string passwordFile;            // daemon mode only; "" = none
+  std::optional<std::int64_t> port;    // daemon: --port=N; ssh: -e "ssh -p N"
+  std::optional<std::int64_t> timeoutS;  // --timeout=N
+  bool ssh = false;
+  bool propagateDeletes = true;
+  bool quiet = true;                   // append -q so the bounded output buffer keeps errors, not -v chatter
+};
+
+// "[user@]ip::name/" (daemon) or "[user@]ip:name/" (ssh).
+std::string targetString(const Remote& remote);
+
+// True when params already choose the remote shell (-e/--rsh, also inside a short-option cluster).
+bool paramsSetRemoteShell(const std::vector<std::string>& params);
+
+// Removes the deletion options from params: all of them (--del, --delete, --delete-*) when
+// keepRefinements is false; only --del and --delete (which we add ourselves) when it is true.
+std::vector<std::string> stripDeleteOptions(const std::vector<std::string>& params, bool keepRefinements);
+
+// Escapes a literal name for an rsync filter pattern. rsync matches a pattern without any of * ? [
+// literally (a backslash in it is an ordinary byte); with one of them it uses wildmatch, where a
+// backslash escapes. So: no wildcard -> unchanged; otherwise \ * ? [ get a backslash.
+std::string escapeFilterLiteral(std::string_view name);
+
+// The root itself may be Upserted ("."): with -d rsync then also sends the root's direct children.
+// Above this many distinct top-level names the limiting filter rules are left out (correct, just slower).
+constexpr std::size_t kMaxRootRules = 1000;
+
+// What one Changes batch turns into.
+struct ChangeList {
+  std::string payload;            // NUL-terminated relative paths for --files-from=- --from0
+  std::size_t pathCount = 0;
+  std::string recursivePayload;   // new paths of moved directories: their subtree must be sent (-r)
+  std::size_t recursiveCount = 0;
+  bool rootListed = false;        // "." is in payload
+  std::vector<std::string> rootRules;  // --include=/NAME ... --exclude=/* limiting what "." expands to
+  std::vector<std::size_t> rejected;   // indexes of events with a path that must never reach rsync
+  std::size_t skippedDeletes = 0; // deletes left out (propagateDeletes false, or the root itself)
+};
+
+// A path the host hands over must be relative, non-empty, without a ".." component or a NUL byte, else it
+// could make the sender read outside the root or split the NUL list. "." (the root) is fine.
+bool isSafeRelPath(std::string_view path);
+
+ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool propagateDeletes);
+
+// rsync PARAMS [-q] --no-r|-r -d -I --force --from0 --files-from=- --delete-missing-args|--ignore-missing-args
+//   [transport options] [--timeout=N] [root rules] ROOT/ TARGET
+std::vector<std::string> changesArgv(const Remote& remote, std::string_view root, const ChangeList& list,
+                                     bool recursive);
+
+// rsync PARAMS [-q] -r [--delete] --force [transport options] [--timeout=N] --from0 --exclude-from=- ROOT/ TARGET
+std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view root);
+
+// NUL-terminated "- RULE" lines for --exclude-from=- --from0. A concrete path becomes an anchored,
+// escaped "/path" ("/path/" for a directory); a glob is passed as is. The "- " prefix keeps a glob that
+// starts with "+ ", "- ", "#" or ";" an exclude instead of an include or a comment.
+std::string excludePayload(const sdk::Exclude* excludes, std::size_t count);
+
+// How an rsync run ended, reduced to what the host needs.
+struct Verdict {
+  sdk::Status status;
+  std::string meaning;  // e.g. "exit 5: error starting client-server protocol"
+};
+
+Verdict classifyExit(int exitCode, int termSignal, bool timedOut, bool spawnFailed);
+
+// The last non-empty lines of rsync's output (at most maxLines, joined by " | ", at most maxBytes),
+// with control bytes and invalid UTF-8 shown as \xNN so the result is one printable line.
+std::string outputTail(std::string_view output, std::size_t maxLines, std::size_t maxBytes);
+
+// "rsync to TARGET failed: MEANING: TAIL" (TAIL left out when empty).
+std::string failureMessage(std::string_view target, const Verdict& verdict, std::string_view output);
+
+// argv for a log line: words that need it are single-quoted, unprintable bytes shown as \xNN.
+std::string renderArgv(const std::vector<std::string>& argv);
+
+}  // namespace fsrelay::rsync

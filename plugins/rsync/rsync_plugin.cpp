@@ -1,0 +1,344 @@
+// The rsync push plugin: one Instance pushes one watched root to one remote, one rsync run per batch.
+#include <sys/stat.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fsrelay/plugin.hpp>
+
+#include "rsync/rsync_args.hpp"
+
+namespace fsrelay::rsync {
+namespace {
+
+using sdk::Bytes;
+using sdk::KeyType;
+using sdk::LogLevel;
+using sdk::Status;
+
+constexpr char kVersion[] = "0.1.0";
+// rsync's output (stdout and stderr merged) kept per run: enough for the error lines at the end of a run
+// with -q. The host fills it from the start; see failureMessage for how it is read.
+constexpr std::size_t kOutputCapacity = 16 * 1024;
+
+const sdk::ConfigKey kKeys[] = {
+    {"root", KeyType::Path, nullptr, "absolute path of the watched root to push"},
+    {"remote_ip", KeyType::String, nullptr, "host name or address of the receiver"},
+    {"remote_name", KeyType::String, nullptr, "rsync daemon module (optionally module/subdir), or the remote path with ssh"},
+    {"params", KeyType::String, "-artuz", "sersync's commonParams: rsync options, split like sh words without any expansion"},
+    {"auth_users", KeyType::String, "", "user name: USER@host::module (daemon) or USER@host (ssh)"},
+    {"password_file", KeyType::Path, "", "daemon mode: --password-file; must not be accessible by others"},
+    {"port", KeyType::Int, "", "daemon: --port=N; ssh: -e \"ssh -p N\"; empty = default"},
+    {"timeout", KeyType::Int, "", "rsync --timeout=N in seconds (I/O inactivity); empty = none"},
+    {"ssh", KeyType::Bool, "false", "push over ssh (-e ssh, host:path) instead of to an rsync daemon"},
+    {"delete", KeyType::Bool, "true", "propagate deletions to the target"},
+    {"rsync_path", KeyType::Path, "rsync", "the rsync client binary (looked up in PATH)"},
+    {"debug", KeyType::Bool, "false", "log every argv and rsync's output at info level"},
+    {"transfer_timeout_ms", KeyType::Int, "0", "kill an rsync run after this long; 0 = never"},
+};
+
+std::string_view view(Bytes b) {
+  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
+}
+
+Bytes bytes(std::string_view s) { return Bytes{s.data(), s.size()}; }
+
+bool parseBool(std::string_view v, bool* out) {
+  std::string lower;
+  for (char c : v) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
+    *out = true;
+  } else if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
+    *out = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// "" -> nullopt (unset); digits only, within [min, max].
+bool parseInt(std::string_view v, std::int64_t min, std::int64_t max, std::optional<std::int64_t>* out) {
+  if (v.empty()) {
+    out->reset();
+    return true;
+  }
+  std::int64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9' || n > (max - (c - '0')) / 10) return false;
+    n = n * 10 + (c - '0');
+  }
+  if (n < min) return false;
+  *out = n;
+  return true;
+}
+
+class RsyncInstance final : public sdk::Instance {
+ public:
+  RsyncInstance(sdk::Host* host, std::string name, std::string root, Remote remote, bool debug,
+                std::uint32_t transferTimeoutMs)
+      : host_(host),
+        name_(std::move(name)),
+        root_(std::move(root)),
+        remote_(std::move(remote)),
+        target_(targetString(remote_)),
+        debug_(debug),
+        transferTimeoutMs_(transferTimeoutMs) {}
+
+  Status deliver(const sdk::Batch& batch, sdk::Report& report) noexcept override {
+    try {
+      return deliverBatch(batch, report);
+    } catch (const std::exception& e) {
+      return internalError(batch, report, e.what());
+    } catch (...) {
+      return internalError(batch, report, "unknown exception");
+    }
+  }
+
+  void destroy() noexcept override { delete this; }
+
+ private:
+  struct Run {
+    Status status = Status::Ok;
+    std::string message;  // set when status is not Ok
+  };
+
+  Status deliverBatch(const sdk::Batch& batch, sdk::Report& report) {
+    // The batch's root is what its paths are relative to; it equals ours unless the host is broken.
+    std::string_view root = view(batch.root);
+    if (root.empty()) root = root_;
+
+    if (batch.kind == sdk::BatchKind::FullSync) {
+      const std::string payload = excludePayload(batch.excludes, batch.exclude_count);
+      const Run run = runRsync(batch.id, "full sync", fullSyncArgv(remote_, root), payload, batch.exclude_count);
+      return finish(run, report);
+    }
+    if (batch.kind != sdk::BatchKind::Changes) {
+      const Run run{Status::Fail, "rsync: unknown batch kind " + std::to_string(static_cast<int>(batch.kind))};
+      return finish(run, report);
+    }
+
+    const ChangeList list = buildChangeList(batch.events, batch.event_count, remote_.propagateDeletes);
+    for (std::size_t index : list.rejected) {
+      log(LogLevel::Error, name_ + ": batch " + std::to_string(batch.id) + ": event " + std::to_string(index) +
+                               " has an unsafe path (absolute, \"..\" or NUL); not sent");
+    }
+    Run run;
+    if (list.pathCount > 0) {
+      run = runRsync(batch.id, "changes", changesArgv(remote_, root, list, false), list.payload, list.pathCount);
+    }
+    if (run.status == Status::Ok && list.recursiveCount > 0) {
+      run = runRsync(batch.id, "moved dirs", changesArgv(remote_, root, list, true), list.recursivePayload,
+                     list.recursiveCount);
+    }
+    if (!list.rejected.empty()) {
+      // Per-event statuses, so the host fail-logs only the broken events and handles the rest as usual.
+      std::size_t next = 0;
+      for (std::size_t i = 0; i < batch.event_count; ++i) {
+        const bool bad = next < list.rejected.size() && list.rejected[next] == i;
+        if (bad) ++next;
+        report.eventStatus(i, bad ? Status::Fail : run.status);
+      }
+      if (run.status == Status::Ok) {
+        run.message = "rsync to " + target_ + ": " + std::to_string(list.rejected.size()) +
+                      " event(s) with an unsafe path were not sent";
+      }
+    }
+    return finish(run, report);
+  }
+
+  Run runRsync(std::uint64_t batchId, const char* what, const std::vector<std::string>& words,
+               const std::string& payload, std::size_t pathCount) {
+    std::vector<const char*> argv;
+    argv.reserve(words.size() + 1);
+    for (const std::string& w : words) argv.push_back(w.c_str());
+    argv.push_back(nullptr);
+
+    const std::string prefix = name_ + ": batch " + std::to_string(batchId) + " " + what;
+    log(debug_ ? LogLevel::Info : LogLevel::Debug,
+        prefix + ": " + std::to_string(pathCount) + " path(s): " + renderArgv(words));
+
+    sdk::SpawnRequest request{};
+    request.argv = argv.data();
+    request.stdin_data = bytes(payload);
+    request.cwd = nullptr;
+    request.timeout_ms = transferTimeoutMs_;
+    request.output = output_.data();
+    request.output_capacity = output_.size();
+    sdk::SpawnResult result{};
+    result.exit_code = -1;
+
+    const auto start = std::chrono::steady_clock::now();
+    host_->spawn(request, &result);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+
+    const std::string_view output(output_.data(), std::min(result.output_size, output_.size()));
+    const Verdict verdict = classifyExit(result.exit_code, result.term_signal, result.timed_out != 0,
+                                         result.spawn_failed != 0);
+    host_->count("rsync_runs", 1);
+    host_->count("rsync_paths", static_cast<std::int64_t>(pathCount));
+    if (verdict.status != Status::Ok) host_->count("rsync_failures", 1);
+
+    log(verdict.status == Status::Ok ? LogLevel::Info : LogLevel::Warn,
+        prefix + " -> " + target_ + ": " + std::to_string(pathCount) + " path(s), " + std::to_string(ms) +
+            " ms, " + verdict.meaning);
+    if (debug_ && !output.empty()) log(LogLevel::Info, prefix + " output: " + outputTail(output, 50, 8192));
+
+    Run run;
+    run.status = verdict.status;
+    if (run.status != Status::Ok) run.message = failureMessage(target_, verdict, output);
+    return run;
+  }
+
+  static Status finish(const Run& run, sdk::Report& report) {
+    if (!run.message.empty()) report.message(bytes(run.message));
+    return run.status;
+  }
+
+  Status internalError(const sdk::Batch& batch, sdk::Report& report, const char* what) noexcept {
+    // Most likely out of memory: passing, so the host retries. Nothing here may throw again.
+    static constexpr char kMessage[] = "rsync plugin: internal error, batch will be retried";
+    try {
+      log(LogLevel::Error, name_ + ": batch " + std::to_string(batch.id) + ": internal error: " + what);
+    } catch (...) {
+    }
+    host_->count("rsync_failures", 1);
+    report.message(Bytes{kMessage, sizeof kMessage - 1});
+    return Status::Retry;
+  }
+
+  void log(LogLevel level, const std::string& line) { host_->log(level, bytes(line)); }
+
+  sdk::Host* host_;
+  std::string name_;
+  std::string root_;
+  Remote remote_;
+  std::string target_;
+  bool debug_;
+  std::uint32_t transferTimeoutMs_;
+  std::array<char, kOutputCapacity> output_{};  // deliver() never runs concurrently on one instance
+};
+
+// Settings -> instance, or a reason. All checks that need no network happen here, once, at startup.
+sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
+  auto setting = [&](const char* key) -> std::string_view {
+    for (std::size_t i = 0; i < args.setting_count; ++i) {
+      if (std::strcmp(args.settings[i].key, key) == 0) return view(args.settings[i].value);
+    }
+    for (const sdk::ConfigKey& k : kKeys) {
+      if (std::strcmp(k.name, key) == 0 && k.default_value != nullptr) return k.default_value;
+    }
+    return {};
+  };
+  auto fail = [&](std::string why) -> sdk::Instance* {
+    *error = std::move(why);
+    return nullptr;
+  };
+  for (const char* key : {"root", "remote_ip", "remote_name"}) {
+    if (setting(key).empty()) return fail(std::string(key) + " is required");
+  }
+
+  Remote remote;
+  const std::string root(setting("root"));
+  if (root.front() != '/') return fail("root must be an absolute path: " + root);
+  remote.ip = std::string(setting("remote_ip"));
+  remote.name = std::string(setting("remote_name"));
+  remote.user = std::string(setting("auth_users"));
+  remote.rsyncPath = std::string(setting("rsync_path"));
+  if (remote.rsyncPath.empty()) return fail("rsync_path must not be empty");
+  if (remote.ip.find_first_of(" \t\n/@") != std::string::npos) return fail("remote_ip is not a host: " + remote.ip);
+  if (remote.user.find_first_of(" \t\n:@/") != std::string::npos) {
+    return fail("auth_users must be one user name: " + remote.user);
+  }
+
+  std::string why;
+  auto params = splitParams(setting("params"), &why);
+  if (!params) return fail("params: " + why);
+  remote.params = std::move(*params);
+
+  bool debug = false;
+  if (!parseBool(setting("ssh"), &remote.ssh)) return fail("ssh must be true or false");
+  if (!parseBool(setting("delete"), &remote.propagateDeletes)) return fail("delete must be true or false");
+  if (!parseBool(setting("debug"), &debug)) return fail("debug must be true or false");
+  remote.quiet = !debug;
+
+  if (!parseInt(setting("port"), 1, 65535, &remote.port)) return fail("port must be 1..65535");
+  if (!parseInt(setting("timeout"), 0, 86400 * 365, &remote.timeoutS)) return fail("timeout must be seconds >= 0");
+  std::optional<std::int64_t> transferTimeout;
+  if (!parseInt(setting("transfer_timeout_ms"), 0, UINT32_MAX, &transferTimeout)) {
+    return fail("transfer_timeout_ms must be 0..4294967295");
+  }
+
+  const std::string passwordFile(setting("password_file"));
+  sdk::Host* host = args.host;
+  const std::string name(view(args.instance_name));
+  if (!passwordFile.empty()) {
+    if (remote.ssh) {
+      // rsync never hands a password to a remote shell; say so rather than silently ignoring it.
+      const std::string warn = name + ": password_file is ignored with ssh (use ssh keys)";
+      host->log(LogLevel::Warn, bytes(warn));
+    } else {
+      struct stat st {};
+      if (::stat(passwordFile.c_str(), &st) != 0) {
+        return fail("password_file " + passwordFile + ": " + std::strerror(errno));
+      }
+      // rsync itself refuses an other-accessible password file, but only when a run starts; refusing it
+      // here reports the problem once, at startup, with the key's name.
+      if ((st.st_mode & S_IRWXO) != 0) {
+        return fail("password_file " + passwordFile + " must not be accessible by others (chmod 600)");
+      }
+      remote.passwordFile = passwordFile;
+    }
+  }
+  if (remote.ssh && remote.port && paramsSetRemoteShell(remote.params)) {
+    const std::string warn = name + ": port is ignored because params choose the remote shell (-e)";
+    host->log(LogLevel::Warn, bytes(warn));
+  }
+
+  return new RsyncInstance(host, name, root, std::move(remote), debug,
+                           static_cast<std::uint32_t>(transferTimeout.value_or(0)));
+}
+
+sdk::Instance* create(const sdk::CreateArgs* args) noexcept {
+  std::string error;
+  try {
+    if (sdk::Instance* instance = createInstance(*args, &error)) return instance;
+  } catch (const std::exception& e) {
+    error = std::string("rsync plugin: ") + e.what();
+  } catch (...) {
+    error = "rsync plugin: unknown exception";
+  }
+  if (args->error != nullptr && args->error_capacity > 0) {
+    std::snprintf(args->error, args->error_capacity, "%s", error.c_str());
+  }
+  return nullptr;
+}
+
+const sdk::PluginDescriptor kDescriptor = {
+    FSRELAY_SDK_API_MAJOR,
+    FSRELAY_SDK_API_MINOR,
+    FSRELAY_SDK_ABI_TAG,
+    "rsync",
+    kVersion,
+    "push changed paths to an rsync daemon or over ssh, one rsync run per batch",
+    kKeys,
+    sizeof kKeys / sizeof kKeys[0],
+    &create,
+};
+
+}  // namespace
+
+const sdk::PluginDescriptor* rsyncDescriptor() { return &kDescriptor; }
+
+}  // namespace fsrelay::rsync
+
+FSRELAY_PLUGIN(fsrelay::rsync::rsyncDescriptor)

@@ -1,0 +1,388 @@
+// Unit tests of the rsync plugin's pure helpers: params splitting, argv, payloads, exit-code verdicts.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <fsrelay/plugin.hpp>
+
+#include "rsync/rsync_args.hpp"
+
+namespace fsrelay::rsync {
+namespace {
+
+using sdk::Op;
+using sdk::Status;
+using Words = std::vector<std::string>;
+
+sdk::Bytes b(const std::string& s) { return sdk::Bytes{s.data(), s.size()}; }
+
+// Owns the strings an sdk::Event points at.
+struct Events {
+  std::vector<std::string> paths;
+  std::vector<sdk::Event> events;
+  Events& add(Op op, std::string path, bool isDir = false, std::string oldPath = "") {
+    paths.reserve(64);  // keep the views stable
+    paths.push_back(std::move(path));
+    const std::string& p = paths.back();
+    sdk::Bytes old{nullptr, 0};
+    if (op == Op::Move) {
+      paths.push_back(std::move(oldPath));
+      old = b(paths.back());
+    }
+    events.push_back(sdk::Event{op, static_cast<std::uint8_t>(isDir), b(p), old, 0});
+    return *this;
+  }
+  ChangeList build(bool propagateDeletes = true) const {
+    return buildChangeList(events.data(), events.size(), propagateDeletes);
+  }
+};
+
+Words splitNul(const std::string& payload) {
+  Words out;
+  std::string cur;
+  for (char c : payload) {
+    if (c == '\0') {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  EXPECT_TRUE(cur.empty()) << "payload must end with a NUL";
+  return out;
+}
+
+Remote daemon() {
+  Remote r;
+  r.params = {"-artuz"};
+  r.ip = "127.0.0.1";
+  r.name = "www";
+  r.user = "sync";
+  r.passwordFile = "/etc/rsync.pass";
+  return r;
+}
+
+// ---- params ----
+
+TEST(RsyncArgs, split_params_plain_words) {
+  EXPECT_EQ(*splitParams("-artuz", nullptr), (Words{"-artuz"}));
+  EXPECT_EQ(*splitParams("  -artuz \t --delete\n-R ", nullptr), (Words{"-artuz", "--delete", "-R"}));
+  EXPECT_EQ(*splitParams("", nullptr), Words{});
+  EXPECT_EQ(*splitParams("   ", nullptr), Words{});
+}
+
+TEST(RsyncArgs, split_params_quotes_and_escapes) {
+  EXPECT_EQ(*splitParams(R"(-e 'ssh -p 22' --exclude="a b" x\ y)", nullptr),
+            (Words{"-e", "ssh -p 22", "--exclude=a b", "x y"}));
+  EXPECT_EQ(*splitParams(R"("a\"b\\c\$d\`e\n" 'it'\''s' '' "")", nullptr),
+            (Words{"a\"b\\c$d`e\\n", "it's", "", ""}));
+  EXPECT_EQ(*splitParams(R"(--exclude='*.tmp'x"y")", nullptr), (Words{"--exclude=*.tmp" "xy"}));
+}
+
+TEST(RsyncArgs, split_params_never_expands) {
+  EXPECT_EQ(*splitParams("$HOME ~ *.c $(id) `id` ${X} ;&|<>", nullptr),
+            (Words{"$HOME", "~", "*.c", "$(id)", "`id`", "${X}", ";&|<>"}));
+}
+
+TEST(RsyncArgs, split_params_rejects_unterminated) {
+  std::string error;
+  EXPECT_FALSE(splitParams("-a 'oops", &error));
+  EXPECT_NE(error.find("'"), std::string::npos);
+  EXPECT_FALSE(splitParams("-a \"oops", &error));
+  EXPECT_FALSE(splitParams("-a \"x\\\"", &error));
+  EXPECT_FALSE(splitParams("-a \\", &error));
+  EXPECT_EQ(error, "trailing backslash");
+}
+
+TEST(RsyncArgs, remote_shell_detection) {
+  EXPECT_FALSE(paramsSetRemoteShell({"-artuz", "--delete", "--exclude=e"}));
+  EXPECT_TRUE(paramsSetRemoteShell({"-a", "-e", "ssh -i k"}));
+  EXPECT_TRUE(paramsSetRemoteShell({"-avze", "ssh"}));
+  EXPECT_TRUE(paramsSetRemoteShell({"--rsh=ssh -p 2"}));
+  EXPECT_TRUE(paramsSetRemoteShell({"--rsh", "ssh"}));
+  EXPECT_FALSE(paramsSetRemoteShell({"-f- e*"}));  // -f takes the rest of the word as its argument
+  EXPECT_FALSE(paramsSetRemoteShell({"-Tdir-e"}));
+}
+
+TEST(RsyncArgs, strip_delete_options) {
+  const Words params{"-artuz", "--delete", "--del", "--delete-after", "--delete-excluded", "--delay-updates",
+                     "--max-delete=5"};
+  EXPECT_EQ(stripDeleteOptions(params, false), (Words{"-artuz", "--delay-updates", "--max-delete=5"}));
+  EXPECT_EQ(stripDeleteOptions(params, true),
+            (Words{"-artuz", "--delete-after", "--delete-excluded", "--delay-updates", "--max-delete=5"}));
+}
+
+// ---- targets ----
+
+TEST(RsyncArgs, target_daemon_and_ssh) {
+  Remote r = daemon();
+  EXPECT_EQ(targetString(r), "sync@127.0.0.1::www/");
+  r.user.clear();
+  r.name = "www/sub/";
+  EXPECT_EQ(targetString(r), "127.0.0.1::www/sub/");
+  r.ssh = true;
+  r.name = "/srv/www";
+  r.user = "deploy";
+  EXPECT_EQ(targetString(r), "deploy@127.0.0.1:/srv/www/");
+  r.ip = "fd00::1";
+  EXPECT_EQ(targetString(r), "deploy@[fd00::1]:/srv/www/");
+  r.ip = "[fd00::1]";
+  r.ssh = false;
+  EXPECT_EQ(targetString(r), "deploy@[fd00::1]::/srv/www/");
+}
+
+// ---- Changes ----
+
+TEST(RsyncArgs, changes_argv_daemon_defaults) {
+  Events ev;
+  ev.add(Op::Upsert, "a.txt");
+  const ChangeList list = ev.build();
+  EXPECT_EQ(changesArgv(daemon(), "/srv/www", list, false),
+            (Words{"rsync", "-artuz", "-q", "--no-r", "-d", "-I", "--force", "--from0", "--files-from=-",
+                   "--delete-missing-args", "--sockopts=TCP_NODELAY", "--password-file=/etc/rsync.pass",
+                   "/srv/www/", "sync@127.0.0.1::www/"}));
+}
+
+TEST(RsyncArgs, changes_argv_port_timeout_and_debug) {
+  Remote r = daemon();
+  r.port = 8730;
+  r.timeoutS = 100;
+  r.quiet = false;
+  r.rsyncPath = "/opt/rsync/bin/rsync";
+  const Words argv = changesArgv(r, "/srv/www/", Events().add(Op::Upsert, "x").build(), false);
+  EXPECT_EQ(argv, (Words{"/opt/rsync/bin/rsync", "-artuz", "--no-r", "-d", "-I", "--force", "--from0",
+                         "--files-from=-", "--delete-missing-args", "--sockopts=TCP_NODELAY", "--port=8730",
+                         "--password-file=/etc/rsync.pass", "--timeout=100", "/srv/www/",
+                         "sync@127.0.0.1::www/"}));
+}
+
+TEST(RsyncArgs, changes_argv_ssh) {
+  Remote r = daemon();
+  r.ssh = true;
+  r.passwordFile.clear();
+  r.name = "/srv/mirror";
+  r.port = 2222;
+  const ChangeList list = Events().add(Op::Upsert, "x").build();
+  EXPECT_EQ(changesArgv(r, "/srv/www", list, false),
+            (Words{"rsync", "-artuz", "-q", "--no-r", "-d", "-I", "--force", "--from0", "--files-from=-",
+                   "--delete-missing-args", "-e", "ssh -p 2222", "/srv/www/", "sync@127.0.0.1:/srv/mirror/"}));
+  r.port.reset();
+  r.params = {"-az", "-e", "ssh -i /k"};  // the user's remote shell is kept, ours left out
+  EXPECT_EQ(changesArgv(r, "/srv/www", list, false),
+            (Words{"rsync", "-az", "-e", "ssh -i /k", "-q", "--no-r", "-d", "-I", "--force", "--from0",
+                   "--files-from=-", "--delete-missing-args", "/srv/www/", "sync@127.0.0.1:/srv/mirror/"}));
+}
+
+TEST(RsyncArgs, changes_argv_strips_user_delete_and_overrides_recursion) {
+  Remote r = daemon();
+  r.params = {"-artuz", "-R", "--delete", "--delete-after", "-r"};
+  const Words argv = changesArgv(r, "/srv/www", Events().add(Op::Upsert, "x").build(), false);
+  const Words head(argv.begin(), argv.begin() + 6);
+  EXPECT_EQ(head, (Words{"rsync", "-artuz", "-R", "-r", "-q", "--no-r"}));
+  for (const std::string& w : argv) {
+    EXPECT_TRUE(w.rfind("--del", 0) != 0 || w == "--delete-missing-args") << w;
+  }
+}
+
+TEST(RsyncArgs, delete_false_leaves_deletes_out) {
+  Events ev;
+  ev.add(Op::Upsert, "keep").add(Op::Delete, "gone").add(Op::Delete, "gone-dir", true);
+  const ChangeList list = ev.build(false);
+  EXPECT_EQ(splitNul(list.payload), (Words{"keep"}));
+  EXPECT_EQ(list.pathCount, 1u);
+  EXPECT_EQ(list.skippedDeletes, 2u);
+  Remote r = daemon();
+  r.propagateDeletes = false;
+  const Words argv = changesArgv(r, "/srv/www", list, false);
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "--ignore-missing-args"), argv.end());
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--delete-missing-args"), argv.end());
+}
+
+TEST(RsyncArgs, delete_true_lists_deletes) {
+  Events ev;
+  ev.add(Op::Upsert, "keep").add(Op::Delete, "gone").add(Op::Delete, "gone-dir", true);
+  const ChangeList list = ev.build(true);
+  EXPECT_EQ(splitNul(list.payload), (Words{"keep", "gone", "gone-dir"}));
+  EXPECT_EQ(list.skippedDeletes, 0u);
+}
+
+TEST(RsyncArgs, move_lists_old_and_new_path) {
+  const ChangeList list = Events().add(Op::Move, "new name", false, "old name").build();
+  EXPECT_EQ(splitNul(list.payload), (Words{"old name", "new name"}));
+  EXPECT_EQ(list.recursiveCount, 0u);
+  const ChangeList noDelete = Events().add(Op::Move, "new name", false, "old name").build(false);
+  EXPECT_EQ(splitNul(noDelete.payload), (Words{"new name"}));
+}
+
+TEST(RsyncArgs, moved_directory_gets_a_recursive_run) {
+  Events ev;
+  ev.add(Op::Move, "b/dir2/", true, "a/dir1").add(Op::Upsert, "c", true);
+  const ChangeList list = ev.build();
+  EXPECT_EQ(splitNul(list.payload), (Words{"a/dir1", "b/dir2", "c"}));
+  EXPECT_EQ(splitNul(list.recursivePayload), (Words{"b/dir2"}));
+  EXPECT_EQ(list.recursiveCount, 1u);
+  const Words argv = changesArgv(daemon(), "/srv/www", list, true);
+  EXPECT_EQ(argv[3], "-r");
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--no-r"), argv.end());
+}
+
+TEST(RsyncArgs, hostile_names_arrive_byte_exact) {
+  const Words names{"sp ace",        "new\nline",     "$(touch PWNED)", "`id`", "-leading",  "--delete",
+                    "bad\xff\xfeutf", "q\"uo'te",      "back\\slash",    "glob*?[x]", "tab\there", "trail ",
+                    "\xe4\xb8\xad\xe6\x96\x87/x"};
+  Events ev;
+  for (const std::string& n : names) ev.add(Op::Upsert, n);
+  const ChangeList list = ev.build();
+  EXPECT_TRUE(list.rejected.empty());
+  EXPECT_EQ(splitNul(list.payload), names);
+  // Names travel on stdin only: argv is the same whatever the names are.
+  EXPECT_EQ(changesArgv(daemon(), "/r", list, false), changesArgv(daemon(), "/r", Events().add(Op::Upsert, "x").build(), false));
+}
+
+TEST(RsyncArgs, unsafe_paths_are_rejected) {
+  Events ev;
+  ev.add(Op::Upsert, "/etc/passwd")
+      .add(Op::Upsert, "../outside")
+      .add(Op::Upsert, "a/../../b")
+      .add(Op::Upsert, std::string("nul\0byte", 8))
+      .add(Op::Upsert, "")
+      .add(Op::Move, "fine", false, "../x")
+      .add(Op::Upsert, "ok..name/..x/x..");
+  const ChangeList list = ev.build();
+  EXPECT_EQ(list.rejected, (std::vector<std::size_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(splitNul(list.payload), (Words{"ok..name/..x/x.."}));
+}
+
+TEST(RsyncArgs, trailing_slash_and_dot_prefix_are_normalized) {
+  // With -d, "dir/" would send the directory's contents; a listed path names the entry itself.
+  const ChangeList list = Events().add(Op::Upsert, "dir/", true).add(Op::Upsert, "./a//").build();
+  EXPECT_EQ(splitNul(list.payload), (Words{"dir", "a"}));
+}
+
+TEST(RsyncArgs, root_upsert_limits_expansion_to_listed_names) {
+  Events ev;
+  ev.add(Op::Upsert, ".", true).add(Op::Upsert, "a*b/c").add(Op::Delete, "-gone").add(Op::Upsert, "a*b/d");
+  const ChangeList list = ev.build();
+  EXPECT_TRUE(list.rootListed);
+  EXPECT_EQ(splitNul(list.payload), (Words{".", "a*b/c", "-gone", "a*b/d"}));
+  EXPECT_EQ(list.rootRules, (Words{"--include=/-gone", "--include=/a\\*b", "--exclude=/*"}));
+  const Words argv = changesArgv(daemon(), "/srv/www", list, false);
+  const Words tail(argv.end() - 5, argv.end());
+  EXPECT_EQ(tail, (Words{"--include=/-gone", "--include=/a\\*b", "--exclude=/*", "/srv/www/", "sync@127.0.0.1::www/"}));
+  // The recursive run never carries them.
+  const Words rec = changesArgv(daemon(), "/srv/www", list, true);
+  EXPECT_EQ(std::find(rec.begin(), rec.end(), "--exclude=/*"), rec.end());
+}
+
+TEST(RsyncArgs, root_upsert_alone_excludes_all_children) {
+  const ChangeList list = Events().add(Op::Upsert, "./", true).build();
+  EXPECT_EQ(splitNul(list.payload), (Words{"."}));
+  EXPECT_EQ(list.rootRules, (Words{"--exclude=/*"}));
+}
+
+TEST(RsyncArgs, root_rules_dropped_above_limit) {
+  Events ev;
+  ev.add(Op::Upsert, ".");
+  for (std::size_t i = 0; i <= kMaxRootRules; ++i) ev.add(Op::Upsert, "f" + std::to_string(i));
+  const ChangeList list = ev.build();
+  EXPECT_TRUE(list.rootListed);
+  EXPECT_TRUE(list.rootRules.empty());
+}
+
+TEST(RsyncArgs, root_delete_is_never_sent) {
+  const ChangeList list = Events().add(Op::Delete, ".", true).add(Op::Delete, "x").build();
+  EXPECT_EQ(splitNul(list.payload), (Words{"x"}));
+  EXPECT_EQ(list.skippedDeletes, 1u);
+  EXPECT_FALSE(list.rootListed);
+}
+
+// ---- FullSync ----
+
+TEST(RsyncArgs, full_sync_argv) {
+  EXPECT_EQ(fullSyncArgv(daemon(), "/srv/www"),
+            (Words{"rsync", "-artuz", "-q", "-r", "--delete", "--force", "--sockopts=TCP_NODELAY",
+                   "--password-file=/etc/rsync.pass", "--from0", "--exclude-from=-", "/srv/www/",
+                   "sync@127.0.0.1::www/"}));
+  Remote r = daemon();
+  r.propagateDeletes = false;
+  r.params = {"-artuz", "--delete", "--delete-after"};
+  EXPECT_EQ(fullSyncArgv(r, "/srv/www"),
+            (Words{"rsync", "-artuz", "-q", "-r", "--force", "--sockopts=TCP_NODELAY",
+                   "--password-file=/etc/rsync.pass", "--from0", "--exclude-from=-", "/srv/www/",
+                   "sync@127.0.0.1::www/"}));
+  r.propagateDeletes = true;
+  EXPECT_EQ(fullSyncArgv(r, "/srv/www")[2], "--delete-after");  // a refinement of our --delete, kept
+}
+
+TEST(RsyncArgs, escape_filter_literal) {
+  EXPECT_EQ(escapeFilterLiteral("plain name"), "plain name");
+  EXPECT_EQ(escapeFilterLiteral("back\\slash"), "back\\slash");  // no wildcard: matched literally
+  EXPECT_EQ(escapeFilterLiteral("a*b"), "a\\*b");
+  EXPECT_EQ(escapeFilterLiteral("q?"), "q\\?");
+  EXPECT_EQ(escapeFilterLiteral("[x]"), "\\[x]");
+  EXPECT_EQ(escapeFilterLiteral("bs\\*"), "bs\\\\\\*");
+}
+
+TEST(RsyncArgs, exclude_payload_with_hostile_names) {
+  const std::vector<std::string> patterns{"a*b",     "d/bs\\*",  "back\\slash", "nl\nname", "trail ",  "#hash",
+                                          "+ plus",  "- minus",  "-dash",       "./x/",     ".",       "*.tmp",
+                                          "#glob"};
+  const std::vector<std::uint8_t> glob{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+  const std::vector<std::uint8_t> dir{0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0};
+  std::vector<sdk::Exclude> ex;
+  for (std::size_t i = 0; i < patterns.size(); ++i) ex.push_back(sdk::Exclude{b(patterns[i]), glob[i], dir[i]});
+  EXPECT_EQ(splitNul(excludePayload(ex.data(), ex.size())),
+            (Words{"- /a\\*b", "- /d/bs\\\\\\*/", "- /back\\slash", "- /nl\nname", "- /trail ", "- /#hash",
+                   "- /+ plus", "- /- minus", "- /-dash", "- /x/", "- *.tmp", "- #glob"}));
+  EXPECT_EQ(excludePayload(nullptr, 0), "");
+}
+
+// ---- exit codes ----
+
+TEST(RsyncArgs, exit_codes_map_to_status) {
+  for (int code : {0, 24}) EXPECT_EQ(classifyExit(code, 0, false, false).status, Status::Ok) << code;
+  for (int code : {5, 10, 11, 12, 20, 23, 30, 35}) {
+    EXPECT_EQ(classifyExit(code, 0, false, false).status, Status::Retry) << code;
+  }
+  for (int code : {1, 2, 3, 4, 6, 13, 14, 21, 22, 25, 99}) {
+    EXPECT_EQ(classifyExit(code, 0, false, false).status, Status::Fail) << code;
+  }
+  EXPECT_EQ(classifyExit(-1, 9, false, false).status, Status::Retry);
+  EXPECT_EQ(classifyExit(-1, 15, true, false).status, Status::Retry);
+  EXPECT_EQ(classifyExit(-1, 0, false, true).status, Status::Retry);
+  EXPECT_EQ(classifyExit(5, 0, false, false).meaning, "exit 5: error starting client-server protocol");
+  EXPECT_EQ(classifyExit(-1, 9, false, false).meaning, "killed by signal 9");
+  EXPECT_NE(classifyExit(-1, 15, true, false).meaning.find("timed out"), std::string::npos);
+}
+
+TEST(RsyncArgs, failure_message_names_target_code_and_last_lines) {
+  const std::string out =
+      "rsync: [sender] link_stat \"/r/x\" failed\n"
+      "@ERROR: auth failed on module www\n"
+      "rsync error: error starting client-server protocol (code 5) at main.c(1850) [sender=3.5.0]\n\n";
+  const std::string msg = failureMessage("sync@127.0.0.1::www/", classifyExit(5, 0, false, false), out);
+  EXPECT_EQ(msg,
+            "rsync to sync@127.0.0.1::www/ failed: exit 5: error starting client-server protocol: "
+            "@ERROR: auth failed on module www | rsync error: error starting client-server protocol (code 5) "
+            "at main.c(1850) [sender=3.5.0]");
+  EXPECT_EQ(msg.find('\n'), std::string::npos);
+  EXPECT_EQ(failureMessage("t::m/", classifyExit(10, 0, false, false), ""), "rsync to t::m/ failed: exit 10: error in socket I/O");
+}
+
+TEST(RsyncArgs, output_tail_is_one_printable_line) {
+  EXPECT_EQ(outputTail("a\r\nb\x01\xff\n", 5, 100), "a | b\\x01\\xFF");
+  EXPECT_EQ(outputTail("\xe4\xb8\xad ok\n", 1, 100), "\xe4\xb8\xad ok");
+  const std::string tail = outputTail(std::string(1000, 'x') + "\nEND", 1, 10);
+  EXPECT_EQ(tail, "...xxxxxxxEND");
+  EXPECT_EQ(outputTail("", 3, 100), "");
+}
+
+TEST(RsyncArgs, render_argv_quotes_for_reading) {
+  EXPECT_EQ(renderArgv({"rsync", "-e", "ssh -p 2", "it's", "a\nb", ""}),
+            "rsync -e 'ssh -p 2' 'it'\\''s' 'a\\x0Ab' ''");
+}
+
+}  // namespace
+}  // namespace fsrelay::rsync
