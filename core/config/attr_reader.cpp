@@ -18,7 +18,8 @@ std::string lower(std::string s) {
 }
 
 std::string rangeText(long long min, long long max) {
-  if (max == std::numeric_limits<int>::max()) return "an integer >= " + std::to_string(min);
+  if (max == std::numeric_limits<int>::max())
+    return min == 1 ? "a positive integer" : "an integer >= " + std::to_string(min);
   return "an integer from " + std::to_string(min) + " to " + std::to_string(max);
 }
 

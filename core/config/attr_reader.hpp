@@ -1,12 +1,12 @@
 // Reads one XML element's attributes: trimmed values, sersync booleans, ranged integers, unknown-name warnings.
 #pragma once
 
+#include <tinyxml2.h>
+
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <tinyxml2.h>
 
 #include "core/config/diagnostics.hpp"
 

@@ -137,7 +137,9 @@ struct LoadResult {
 
 // Reads and validates a config file. Never throws for bad input; every problem is a Diagnostic.
 LoadResult loadConfig(const std::string& path);
-// The same from text already in memory; `path` names it in diagnostics and resolves relative paths.
+// The same from text already in memory; `path` names it in diagnostics. Relative paths in the file
+// (watch, password file, fail log, state and plugin dirs) are made absolute from the current working
+// directory, as sersync did.
 LoadResult loadConfigText(const std::string& text, const std::string& path);
 
 }  // namespace fsrelay

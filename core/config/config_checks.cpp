@@ -48,8 +48,8 @@ std::optional<std::string> checkPasswordFile(const std::string& path) {
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return "password file " + path + " has mode " + mode +
-           ": group and others must have no access; run: chmod 600 " + path;
+    return "password file " + path + " has mode " + mode + ": group and others must have no access; run: chmod 600 " +
+           path;
   }
   if (::geteuid() == 0 && st.st_uid != 0)
     return "password file " + path + " must be owned by root when fsrelay runs as root (rsync refuses it otherwise)";

@@ -1,5 +1,6 @@
 // Reads sersync 2.5's confxml.xml (every element) plus fsrelay's optional <fsrelay> element into Config.
 #include <sys/stat.h>
+#include <tinyxml2.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -13,8 +14,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <tinyxml2.h>
 
 #include "core/config/attr_reader.hpp"
 #include "core/config/config.hpp"
@@ -63,8 +62,8 @@ class Loader {
       return;
     }
     for (const El* extra = root->NextSiblingElement(); extra != nullptr; extra = extra->NextSiblingElement())
-      sink_.warning(extra->GetLineNum(), "element <" + std::string(extra->Name()) +
-                                             "> after the root element <head> is ignored");
+      sink_.warning(extra->GetLineNum(),
+                    "element <" + std::string(extra->Name()) + "> after the root element <head> is ignored");
     head(*root);
   }
 
@@ -105,8 +104,8 @@ class Loader {
   // Returns false when the value is present but not a boolean (an error has been reported).
   bool flag(AttrReader& r, const char* name, bool& out) {
     if (!r.has(name)) {
-      sink_.warning(r.line(), r.element() + " has no " + name + " attribute; the default (" + kTrueFalse[out] +
-                                  ") applies");
+      sink_.warning(r.line(),
+                    r.element() + " has no " + name + " attribute; the default (" + kTrueFalse[out] + ") applies");
       return true;
     }
     std::optional<bool> b = r.boolean(name);
@@ -117,11 +116,20 @@ class Loader {
   // The same for an integer attribute with a default.
   void number(AttrReader& r, const char* name, long long min, long long max, int& out) {
     if (!r.has(name)) {
-      sink_.warning(r.line(), r.element() + " has no " + name + " attribute; the default (" + std::to_string(out) +
-                                  ") applies");
+      sink_.warning(r.line(),
+                    r.element() + " has no " + name + " attribute; the default (" + std::to_string(out) + ") applies");
       return;
     }
     if (std::optional<int> n = r.integer(name, min, max)) out = *n;
+  }
+
+  // A string attribute with a default: absent warns and keeps it; present but blank is an error.
+  std::optional<std::string> present(AttrReader& r, const char* name, const std::string& fallback) {
+    if (!r.has(name)) {
+      sink_.warning(r.line(), r.element() + " has no " + name + " attribute; the default (" + fallback + ") applies");
+      return std::nullopt;
+    }
+    return r.required(name, "a value is needed");
   }
 
   // <delete start="true"/> and the other single-switch elements.
@@ -142,22 +150,24 @@ class Loader {
     int localpathElements = 0;
     int sersyncLine = 0;
     children(el, {
-        {"host", false, [&](const El& e) { host(e); }},
-        {"debug", false, [&](const El& e) { toggle(e, cfg_.debug); }},
-        {"fileSystem", false, [&](const El& e) {
-           AttrReader a(e, sink_, {"xfs"});
-           flag(a, "xfs", cfg_.xfs);
-           leaf(e);
-         }},
-        {"filter", false, [&](const El& e) { filter(e); }},
-        {"inotify", false, [&](const El& e) { inotify(e); }},
-        {"sersync", false, [&](const El& e) {
-           sersyncLine = e.GetLineNum();
-           sersync(e, localpathElements);
-         }},
-        {"plugin", true, [&](const El& e) { cfg_.pluginSections.push_back(config_detail::copyXml(e)); }},
-        {"fsrelay", false, [&](const El& e) { fsrelay(e); }},
-    });
+                     {"host", false, [&](const El& e) { host(e); }},
+                     {"debug", false, [&](const El& e) { toggle(e, cfg_.debug); }},
+                     {"fileSystem", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {"xfs"});
+                        flag(a, "xfs", cfg_.xfs);
+                        leaf(e);
+                      }},
+                     {"filter", false, [&](const El& e) { filter(e); }},
+                     {"inotify", false, [&](const El& e) { inotify(e); }},
+                     {"sersync", false,
+                      [&](const El& e) {
+                        sersyncLine = e.GetLineNum();
+                        sersync(e, localpathElements);
+                      }},
+                     {"plugin", true, [&](const El& e) { cfg_.pluginSections.push_back(config_detail::copyXml(e)); }},
+                     {"fsrelay", false, [&](const El& e) { fsrelay(e); }},
+                 });
     if (localpathElements == 0)
       sink_.error(sersyncLine != 0 ? sersyncLine : r.line(),
                   "no <sersync><localpath watch=\"...\"> element: there is nothing to watch");
@@ -165,8 +175,7 @@ class Loader {
 
   void host(const El& el) {
     AttrReader r(el, sink_, {"hostip", "port"});
-    if (std::optional<std::string> ip = r.required("hostip", "the address fsrelay's HTTP endpoint listens on"))
-      cfg_.host.ip = *ip;
+    if (std::optional<std::string> ip = present(r, "hostip", cfg_.host.ip)) cfg_.host.ip = *ip;
     number(r, "port", 1, 65535, cfg_.host.port);
     leaf(el);
   }
@@ -195,29 +204,30 @@ class Loader {
     AttrReader r(el, sink_, {});
     InotifyToggles& t = cfg_.inotify;
     children(el, {
-        {"delete", false, [&](const El& e) { toggle(e, t.del); }},
-        {"createFolder", false, [&](const El& e) { toggle(e, t.createFolder); }},
-        {"createFile", false, [&](const El& e) { toggle(e, t.createFile); }},
-        {"closeWrite", false, [&](const El& e) { toggle(e, t.closeWrite); }},
-        {"moveFrom", false, [&](const El& e) { toggle(e, t.moveFrom); }},
-        {"moveTo", false, [&](const El& e) { toggle(e, t.moveTo); }},
-        {"attrib", false, [&](const El& e) { toggle(e, t.attrib); }},
-        {"modify", false, [&](const El& e) { toggle(e, t.modify); }},
-    });
+                     {"delete", false, [&](const El& e) { toggle(e, t.del); }},
+                     {"createFolder", false, [&](const El& e) { toggle(e, t.createFolder); }},
+                     {"createFile", false, [&](const El& e) { toggle(e, t.createFile); }},
+                     {"closeWrite", false, [&](const El& e) { toggle(e, t.closeWrite); }},
+                     {"moveFrom", false, [&](const El& e) { toggle(e, t.moveFrom); }},
+                     {"moveTo", false, [&](const El& e) { toggle(e, t.moveTo); }},
+                     {"attrib", false, [&](const El& e) { toggle(e, t.attrib); }},
+                     {"modify", false, [&](const El& e) { toggle(e, t.modify); }},
+                 });
   }
 
   void sersync(const El& el, int& localpathElements) {
     AttrReader r(el, sink_, {});
     children(el, {
-        {"localpath", true, [&](const El& e) {
-           ++localpathElements;
-           localpath(e);
-         }},
-        {"rsync", false, [&](const El& e) { rsync(e); }},
-        {"failLog", false, [&](const El& e) { failLog(e); }},
-        {"crontab", false, [&](const El& e) { crontab(e); }},
-        {"plugin", false, [&](const El& e) { pluginRef(e); }},
-    });
+                     {"localpath", true,
+                      [&](const El& e) {
+                        ++localpathElements;
+                        localpath(e);
+                      }},
+                     {"rsync", false, [&](const El& e) { rsync(e); }},
+                     {"failLog", false, [&](const El& e) { failLog(e); }},
+                     {"crontab", false, [&](const El& e) { crontab(e); }},
+                     {"plugin", false, [&](const El& e) { pluginRef(e); }},
+                 });
   }
 
   void localpath(const El& el) {
@@ -248,37 +258,42 @@ class Loader {
     AttrReader r(el, sink_, {});
     RsyncConf& rs = cfg_.rsync;
     children(el, {
-        {"commonParams", false, [&](const El& e) {
-           AttrReader a(e, sink_, {"params"});
-           if (std::optional<std::string> p = a.text("params"))
-             rs.commonParams = *p;
-           else
-             sink_.warning(a.line(), "<commonParams> has no params attribute; the default (" + rs.commonParams +
-                                         ") applies");
-           leaf(e);
-         }},
-        {"auth", false, [&](const El& e) { auth(e); }},
-        {"userDefinedPort", false, [&](const El& e) {
-           AttrReader a(e, sink_, {"start", "port"});
-           bool on = false;
-           flag(a, "start", on);
-           // Checked even when off, so switching it on later cannot surprise.
-           std::optional<int> port = a.integer("port", 1, 65535);
-           if (on && !a.has("port")) sink_.error(a.line(), "<userDefinedPort start=\"true\"> has no port attribute");
-           if (on && port) rs.port = *port;
-           leaf(e);
-         }},
-        {"timeout", false, [&](const El& e) {
-           AttrReader a(e, sink_, {"start", "time"});
-           bool on = false;
-           flag(a, "start", on);
-           std::optional<int> time = a.integer("time", 0, kIntMax);
-           if (on && !a.has("time")) sink_.error(a.line(), "<timeout start=\"true\"> has no time attribute (seconds)");
-           if (on && time) rs.timeout = *time;
-           leaf(e);
-         }},
-        {"ssh", false, [&](const El& e) { toggle(e, rs.ssh); }},
-    });
+                     {"commonParams", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {"params"});
+                        if (std::optional<std::string> p = a.text("params"))
+                          rs.commonParams = *p;
+                        else
+                          sink_.warning(a.line(), "<commonParams> has no params attribute; the default (" +
+                                                      rs.commonParams + ") applies");
+                        leaf(e);
+                      }},
+                     {"auth", false, [&](const El& e) { auth(e); }},
+                     {"userDefinedPort", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {"start", "port"});
+                        bool on = false;
+                        flag(a, "start", on);
+                        // Checked even when off, so switching it on later cannot surprise.
+                        std::optional<int> port = a.integer("port", 1, 65535);
+                        if (on && !a.has("port"))
+                          sink_.error(a.line(), "<userDefinedPort start=\"true\"> has no port attribute");
+                        if (on && port) rs.port = *port;
+                        leaf(e);
+                      }},
+                     {"timeout", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {"start", "time"});
+                        bool on = false;
+                        flag(a, "start", on);
+                        std::optional<int> time = a.integer("time", 0, kIntMax);
+                        if (on && !a.has("time"))
+                          sink_.error(a.line(), "<timeout start=\"true\"> has no time attribute (seconds)");
+                        if (on && time) rs.timeout = *time;
+                        leaf(e);
+                      }},
+                     {"ssh", false, [&](const El& e) { toggle(e, rs.ssh); }},
+                 });
   }
 
   void auth(const El& el) {
@@ -295,20 +310,17 @@ class Loader {
     }
     if (std::optional<std::string> users = r.required("users", "the rsync user, needed with start=\"true\""))
       rs.users = *users;
-    std::optional<std::string> file =
-        r.required("passwordfile", "the rsync password file, needed with start=\"true\"");
+    std::optional<std::string> file = r.required("passwordfile", "the rsync password file, needed with start=\"true\"");
     if (!file) return;
     rs.passwordFile = config_detail::normalisePath(*file);
-    if (std::optional<std::string> bad = config_detail::checkPasswordFile(rs.passwordFile))
-      sink_.error(r.line(), *bad);
+    if (std::optional<std::string> bad = config_detail::checkPasswordFile(rs.passwordFile)) sink_.error(r.line(), *bad);
   }
 
   void failLog(const El& el) {
     AttrReader r(el, sink_, {"path", "timeToExecute"});
     FailLogConf& fl = cfg_.failLog;
     fl.line = r.line();
-    if (std::optional<std::string> path = r.required("path", "the fail log file"))
-      fl.path = config_detail::normalisePath(*path);
+    if (std::optional<std::string> path = present(r, "path", fl.path)) fl.path = config_detail::normalisePath(*path);
     number(r, "timeToExecute", 1, kIntMax, fl.minutes);
     leaf(el);
   }
@@ -359,57 +371,65 @@ class Loader {
       if (std::optional<int> n = a.integer(name, min, kIntMax)) out = *n;
     };
     children(el, {
-        {"state", false, [&](const El& e) { dir(e, t.stateDir); }},
-        {"plugins", false, [&](const El& e) { dir(e, t.pluginDir); }},
-        {"retry", false, [&](const El& e) {
-           AttrReader a(e, sink_, {"limit", "initialMs", "maxMs"});
-           opt(a, "limit", 1, t.retryLimit);
-           opt(a, "initialMs", 1, t.retryInitialMs);
-           opt(a, "maxMs", 1, t.retryMaxMs);
-           if (t.retryMaxMs < t.retryInitialMs)
-             sink_.error(a.line(), "<retry> maxMs (" + std::to_string(t.retryMaxMs) + ") is less than initialMs (" +
-                                       std::to_string(t.retryInitialMs) + ")");
-           leaf(e);
-         }},
-        {"batching", false, [&](const El& e) {
-           AttrReader a(e, sink_, {"tempHoldMs", "writeHoldMs", "maxPaths"});
-           opt(a, "tempHoldMs", 0, t.tempHoldMs);
-           opt(a, "writeHoldMs", 0, t.writeHoldMs);
-           opt(a, "maxPaths", 1, t.maxBatchPaths);
-           leaf(e);
-         }},
-        {"tempFiles", false, [&](const El& e) {
-           AttrReader a(e, sink_, {});
-           // Present means "this is the list": an empty <tempFiles/> turns temp-file holding off.
-           t.tempPatterns.clear();
-           t.tempPatternsSet = true;
-           children(e, {{"pattern", true, [&](const El& p) {
-                           AttrReader x(p, sink_, {"expression"});
-                           leaf(p);
-                           std::optional<std::string> expr = x.required("expression", "a regex for temp file names");
-                           if (!expr) return;
-                           if (std::optional<std::string> bad = config_detail::checkRegex(*expr))
-                             sink_.error(x.line(), "<pattern> " + *bad);
-                           t.tempPatterns.push_back(*expr);
-                         }}});
-         }},
-        {"shutdown", false, [&](const El& e) {
-           AttrReader a(e, sink_, {"timeoutSeconds"});
-           opt(a, "timeoutSeconds", 1, t.shutdownSeconds);
-           leaf(e);
-         }},
-        {"log", false, [&](const El& e) {
-           AttrReader a(e, sink_, {"level"});
-           if (std::optional<std::string> level = a.required("level", "error, warn, info or debug")) {
-             std::string l = lowerAscii(*level);
-             if (l == "error" || l == "warn" || l == "info" || l == "debug")
-               t.logLevel = l;
-             else
-               sink_.error(a.line(), "level=\"" + *level + "\" on <log> is not one of error, warn, info, debug");
-           }
-           leaf(e);
-         }},
-    });
+                     {"state", false, [&](const El& e) { dir(e, t.stateDir); }},
+                     {"plugins", false, [&](const El& e) { dir(e, t.pluginDir); }},
+                     {"retry", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {"limit", "initialMs", "maxMs"});
+                        opt(a, "limit", 1, t.retryLimit);
+                        opt(a, "initialMs", 1, t.retryInitialMs);
+                        opt(a, "maxMs", 1, t.retryMaxMs);
+                        if (t.retryMaxMs < t.retryInitialMs)
+                          sink_.error(a.line(), "<retry> maxMs (" + std::to_string(t.retryMaxMs) +
+                                                    ") is less than initialMs (" + std::to_string(t.retryInitialMs) +
+                                                    ")");
+                        leaf(e);
+                      }},
+                     {"batching", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {"tempHoldMs", "writeHoldMs", "maxPaths"});
+                        opt(a, "tempHoldMs", 0, t.tempHoldMs);
+                        opt(a, "writeHoldMs", 0, t.writeHoldMs);
+                        opt(a, "maxPaths", 1, t.maxBatchPaths);
+                        leaf(e);
+                      }},
+                     {"tempFiles", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {});
+                        // Present means "this is the list": an empty <tempFiles/> turns temp-file holding off.
+                        t.tempPatterns.clear();
+                        t.tempPatternsSet = true;
+                        children(e, {{"pattern", true, [&](const El& p) {
+                                        AttrReader x(p, sink_, {"expression"});
+                                        leaf(p);
+                                        std::optional<std::string> expr =
+                                            x.required("expression", "a regex for temp file names");
+                                        if (!expr) return;
+                                        if (std::optional<std::string> bad = config_detail::checkRegex(*expr))
+                                          sink_.error(x.line(), "<pattern> " + *bad);
+                                        t.tempPatterns.push_back(*expr);
+                                      }}});
+                      }},
+                     {"shutdown", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {"timeoutSeconds"});
+                        opt(a, "timeoutSeconds", 1, t.shutdownSeconds);
+                        leaf(e);
+                      }},
+                     {"log", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {"level"});
+                        if (std::optional<std::string> level = a.required("level", "error, warn, info or debug")) {
+                          std::string l = lowerAscii(*level);
+                          if (l == "error" || l == "warn" || l == "info" || l == "debug")
+                            t.logLevel = l;
+                          else
+                            sink_.error(a.line(),
+                                        "level=\"" + *level + "\" on <log> is not one of error, warn, info, debug");
+                        }
+                        leaf(e);
+                      }},
+                 });
   }
 
   DiagnosticSink& sink_;

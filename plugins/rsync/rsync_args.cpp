@@ -1,5 +1,5 @@
 // Pure helpers of the rsync plugin: params splitting, argv and stdin payloads, exit-code verdicts (no I/O).
-#include "rsync/rsync_args.hpp"
+#include "rsync_args.hpp"  // same folder: the plugin target has only the SDK on its include path
 
 #include <algorithm>
 #include <cstdio>
@@ -212,6 +212,31 @@ bool paramsSetRemoteShell(const std::vector<std::string>& params) {
     }
   }
   return false;
+}
+
+std::string ruleFileOption(const std::vector<std::string>& params) {
+  auto mergeRule = [](std::string_view rule) {
+    return startsWith(rule, "merge") || startsWith(rule, "dir-merge") || startsWith(rule, ".") ||
+           startsWith(rule, ":");
+  };
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const std::string& p = params[i];
+    const std::string_view next = i + 1 < params.size() ? std::string_view(params[i + 1]) : std::string_view();
+    if (startsWith(p, "--exclude-from") || startsWith(p, "--include-from")) return p;
+    if (startsWith(p, "--filter=") && mergeRule(std::string_view(p).substr(9))) return p;
+    if (p == "--filter" && mergeRule(next)) return p + " " + std::string(next);
+    if (p.size() < 2 || p[0] != '-' || p[1] == '-') continue;
+    for (std::size_t k = 1; k < p.size(); ++k) {
+      if (p[k] == 'F') return p;  // -F: a per-directory .rsync-filter merge
+      if (p[k] == 'f') {
+        const std::string_view rule = k + 1 < p.size() ? std::string_view(p).substr(k + 1) : next;
+        if (mergeRule(rule)) return p;
+        break;
+      }
+      if (std::string_view("eBMT@").find(p[k]) != std::string_view::npos) break;
+    }
+  }
+  return "";
 }
 
 std::vector<std::string> stripDeleteOptions(const std::vector<std::string>& params, bool keepRefinements) {

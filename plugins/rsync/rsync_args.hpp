@@ -40,6 +40,12 @@ std::string targetString(const Remote& remote);
 // True when params already choose the remote shell (-e/--rsh, also inside a short-option cluster).
 bool paramsSetRemoteShell(const std::vector<std::string>& params);
 
+// The first word of params that makes rsync read filter rules from a file (--exclude-from, --include-from,
+// -F, a merge or dir-merge --filter/-f rule), or "" when there is none. Our --from0 (needed for names
+// with newlines) also makes rsync read those files NUL-separated: a normal one-rule-per-line file then
+// silently turns into one bogus rule, so such params are refused instead.
+std::string ruleFileOption(const std::vector<std::string>& params);
+
 // Removes the deletion options from params: all of them (--del, --delete, --delete-*) when
 // keepRefinements is false; only --del and --delete (which we add ourselves) when it is true.
 std::vector<std::string> stripDeleteOptions(const std::vector<std::string>& params, bool keepRefinements);

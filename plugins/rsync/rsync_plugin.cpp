@@ -15,7 +15,7 @@
 
 #include <fsrelay/plugin.hpp>
 
-#include "rsync/rsync_args.hpp"
+#include "rsync_args.hpp"  // same folder: the plugin target has only the SDK on its include path
 
 namespace fsrelay::rsync {
 namespace {
@@ -33,8 +33,10 @@ constexpr std::size_t kOutputCapacity = 16 * 1024;
 const sdk::ConfigKey kKeys[] = {
     {"root", KeyType::Path, nullptr, "absolute path of the watched root to push"},
     {"remote_ip", KeyType::String, nullptr, "host name or address of the receiver"},
-    {"remote_name", KeyType::String, nullptr, "rsync daemon module (optionally module/subdir), or the remote path with ssh"},
-    {"params", KeyType::String, "-artuz", "sersync's commonParams: rsync options, split like sh words without any expansion"},
+    {"remote_name", KeyType::String, nullptr,
+     "rsync daemon module (optionally module/subdir), or the remote path with ssh"},
+    {"params", KeyType::String, "-artuz",
+     "sersync's commonParams: rsync options, split like sh words without any expansion"},
     {"auth_users", KeyType::String, "", "user name: USER@host::module (daemon) or USER@host (ssh)"},
     {"password_file", KeyType::Path, "", "daemon mode: --password-file; must not be accessible by others"},
     {"port", KeyType::Int, "", "daemon: --port=N; ssh: -e \"ssh -p N\"; empty = default"},
@@ -118,7 +120,8 @@ class RsyncInstance final : public sdk::Instance {
 
     if (batch.kind == sdk::BatchKind::FullSync) {
       const std::string payload = excludePayload(batch.excludes, batch.exclude_count);
-      const Run run = runRsync(batch.id, "full sync", fullSyncArgv(remote_, root), payload, batch.exclude_count);
+      const Run run =
+          runRsync(batch.id, "full sync", fullSyncArgv(remote_, root), payload, batch.exclude_count, false);
       return finish(run, report);
     }
     if (batch.kind != sdk::BatchKind::Changes) {
@@ -133,11 +136,12 @@ class RsyncInstance final : public sdk::Instance {
     }
     Run run;
     if (list.pathCount > 0) {
-      run = runRsync(batch.id, "changes", changesArgv(remote_, root, list, false), list.payload, list.pathCount);
+      run = runRsync(batch.id, "changes", changesArgv(remote_, root, list, false), list.payload, list.pathCount,
+                     true);
     }
     if (run.status == Status::Ok && list.recursiveCount > 0) {
       run = runRsync(batch.id, "moved dirs", changesArgv(remote_, root, list, true), list.recursivePayload,
-                     list.recursiveCount);
+                     list.recursiveCount, true);
     }
     if (!list.rejected.empty()) {
       // Per-event statuses, so the host fail-logs only the broken events and handles the rest as usual.
@@ -155,8 +159,10 @@ class RsyncInstance final : public sdk::Instance {
     return finish(run, report);
   }
 
+  // count is what stdin lists: paths (Changes) or exclude rules (FullSync, not counted as paths).
   Run runRsync(std::uint64_t batchId, const char* what, const std::vector<std::string>& words,
-               const std::string& payload, std::size_t pathCount) {
+               const std::string& payload, std::size_t count, bool paths) {
+    const std::string counted = std::to_string(count) + (paths ? " path(s)" : " exclude rule(s)");
     std::vector<const char*> argv;
     argv.reserve(words.size() + 1);
     for (const std::string& w : words) argv.push_back(w.c_str());
@@ -164,7 +170,7 @@ class RsyncInstance final : public sdk::Instance {
 
     const std::string prefix = name_ + ": batch " + std::to_string(batchId) + " " + what;
     log(debug_ ? LogLevel::Info : LogLevel::Debug,
-        prefix + ": " + std::to_string(pathCount) + " path(s): " + renderArgv(words));
+        prefix + ": " + counted + ": " + renderArgv(words));
 
     sdk::SpawnRequest request{};
     request.argv = argv.data();
@@ -185,13 +191,13 @@ class RsyncInstance final : public sdk::Instance {
     const Verdict verdict = classifyExit(result.exit_code, result.term_signal, result.timed_out != 0,
                                          result.spawn_failed != 0);
     host_->count("rsync_runs", 1);
-    host_->count("rsync_paths", static_cast<std::int64_t>(pathCount));
+    if (paths) host_->count("rsync_paths", static_cast<std::int64_t>(count));
     if (verdict.status != Status::Ok) host_->count("rsync_failures", 1);
 
     log(verdict.status == Status::Ok ? LogLevel::Info : LogLevel::Warn,
-        prefix + " -> " + target_ + ": " + std::to_string(pathCount) + " path(s), " + std::to_string(ms) +
+        prefix + " -> " + target_ + ": " + counted + ", " + std::to_string(ms) +
             " ms, " + verdict.meaning);
-    if (debug_ && !output.empty()) log(LogLevel::Info, prefix + " output: " + outputTail(output, 50, 8192));
+    if (debug_) logOutput(prefix, output);
 
     Run run;
     run.status = verdict.status;
@@ -217,6 +223,21 @@ class RsyncInstance final : public sdk::Instance {
   }
 
   void log(LogLevel level, const std::string& line) { host_->log(level, bytes(line)); }
+
+  // debug: rsync's output line by line (what sersync's debug mode let through), at most the last 50 lines.
+  void logOutput(const std::string& prefix, std::string_view output) {
+    std::vector<std::string_view> lines;
+    while (!output.empty()) {
+      const std::size_t nl = output.find('\n');
+      lines.push_back(output.substr(0, nl));
+      output.remove_prefix(nl == std::string_view::npos ? output.size() : nl + 1);
+    }
+    const std::size_t first = lines.size() > 50 ? lines.size() - 50 : 0;
+    for (std::size_t i = first; i < lines.size(); ++i) {
+      const std::string line = outputTail(lines[i], 1, 4096);
+      if (!line.empty()) log(LogLevel::Info, prefix + " | " + line);
+    }
+  }
 
   sdk::Host* host_;
   std::string name_;
@@ -264,6 +285,12 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
   auto params = splitParams(setting("params"), &why);
   if (!params) return fail("params: " + why);
   remote.params = std::move(*params);
+  const std::string ruleFile = ruleFileOption(remote.params);
+  if (!ruleFile.empty()) {
+    return fail("params: " + ruleFile +
+                " cannot be used: fsrelay passes --from0 (file names may contain newlines), which makes rsync "
+                "read rule files NUL-separated; put the rules in the <filter> section or as --exclude=PATTERN");
+  }
 
   bool debug = false;
   if (!parseBool(setting("ssh"), &remote.ssh)) return fail("ssh must be true or false");

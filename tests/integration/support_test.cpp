@@ -162,7 +162,7 @@ TEST(Support, rsync_daemon_module_with_wrong_password_rejects_pushes) {
 
 TEST(Support, rsync_daemon_stops_and_restarts_on_the_same_port) {
   TempDir t;
-  RsyncDaemon d(t / "rsyncd", {.modules = {"only"}, .maxConnections = 3});
+  RsyncDaemon d(t / "rsyncd", {.modules = {"only"}, .maxConnections = 3, .wrongPasswordModules = {}});
   int port = d.port();
   fs::path src = t.mkdir("src");
   writeFile(src / "f", "x");

@@ -236,21 +236,30 @@ std::string describeDiff(const Snapshot& expected, const Snapshot& actual, std::
   return out;
 }
 
-std::string compareTrees(const fs::path& src, const std::vector<fs::path>& targets, const ExcludeFn& exclude,
-                         std::size_t maxItems) {
+namespace {
+// quick: stop at name, type, size and link differences (hashing is only worth it once those agree);
+// otherwise also compare the contents of every file present on both sides.
+std::string compareImpl(const fs::path& src, const std::vector<fs::path>& targets, const ExcludeFn& exclude,
+                        std::size_t maxItems, bool quick) {
   RawMap srcRaw = walkRaw(src, exclude);
   std::vector<RawMap> dstRaw;
   for (const fs::path& t : targets) dstRaw.push_back(walkRaw(t, {}));
-  // Names, types, sizes and link targets first: hashing is only worth it once those agree.
   std::string out;
   Snapshot srcMeta = toSnapshot(src, srcRaw, false);
   for (std::size_t i = 0; i < targets.size(); ++i)
     out += describeDiff(srcMeta, toSnapshot(targets[i], dstRaw[i], false), targets[i].filename().string(), maxItems);
-  if (!out.empty()) return out;
+  if (!out.empty() && quick) return out;
+  out.clear();
   Snapshot srcFull = toSnapshot(src, srcRaw, true);
   for (std::size_t i = 0; i < targets.size(); ++i)
     out += describeDiff(srcFull, toSnapshot(targets[i], dstRaw[i], true), targets[i].filename().string(), maxItems);
   return out;
+}
+}  // namespace
+
+std::string compareTrees(const fs::path& src, const std::vector<fs::path>& targets, const ExcludeFn& exclude,
+                         std::size_t maxItems) {
+  return compareImpl(src, targets, exclude, maxItems, false);
 }
 
 std::string waitEqual(const fs::path& src, const std::vector<fs::path>& targets, std::chrono::milliseconds timeout,
@@ -258,10 +267,9 @@ std::string waitEqual(const fs::path& src, const std::vector<fs::path>& targets,
   auto deadline = Clock::now() + timeout;
   for (;;) {
     auto t0 = Clock::now();
-    std::string diff = compareTrees(src, targets, exclude);
-    if (diff.empty()) return "";
+    if (compareImpl(src, targets, exclude, 1, true).empty()) return "";
     auto now = Clock::now();
-    if (now >= deadline) return diff;
+    if (now >= deadline) return compareImpl(src, targets, exclude, 10, false);
     auto pause = std::max<Clock::duration>(std::chrono::milliseconds(50), now - t0);
     std::this_thread::sleep_for(std::min<Clock::duration>(pause, deadline - now));
   }

@@ -1,4 +1,7 @@
 // Unit tests for the confxml.xml loader: every element, every diagnostic with its line, the real samples.
+#include "core/config/config.hpp"
+
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,10 +11,6 @@
 #include <iterator>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-
-#include "core/config/config.hpp"
 
 namespace fsrelay {
 namespace {
@@ -40,7 +39,8 @@ void writeFile(const fs::path& p, const std::string& text, mode_t mode = 0644) {
 }
 
 std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
   return s;
 }
 
@@ -97,7 +97,8 @@ void expectOneError(const LoadResult& r, int line, std::initializer_list<std::st
   std::vector<Diagnostic> e = errors(r);
   ASSERT_EQ(e.size(), 1u) << dump(r);
   EXPECT_EQ(e[0].line, line) << dump(r);
-  for (const std::string& p : parts) EXPECT_TRUE(contains(e[0].message, p)) << "missing \"" << p << "\" in\n" << dump(r);
+  for (const std::string& p : parts)
+    EXPECT_TRUE(contains(e[0].message, p)) << "missing \"" << p << "\" in\n" << dump(r);
 }
 
 // One warning at `line` containing every part; the config is still returned.
@@ -119,7 +120,9 @@ std::string minimal(const std::string& watch, const std::string& inSersync = "",
          "<head version=\"2.5\">\n" +
          inHead +
          "  <sersync>\n"
-         "    <localpath watch=\"" + watch + "\">\n"
+         "    <localpath watch=\"" +
+         watch +
+         "\">\n"
          "      <remote ip=\"127.0.0.1\" name=\"www\"/>\n"
          "    </localpath>\n" +
          inSersync +
@@ -279,7 +282,9 @@ TEST(Config, every_sersync_element_is_read) {
   const std::string sersync =
       "    <rsync>\n"
       "      <commonParams params=\"-az --inplace\"/>\n"
-      "      <auth start=\"true\" users=\"backup\" passwordfile=\"" + password.string() + "\"/>\n"
+      "      <auth start=\"true\" users=\"backup\" passwordfile=\"" +
+      password.string() +
+      "\"/>\n"
       "      <userDefinedPort start=\"true\" port=\"874\"/>\n"
       "      <timeout start=\"true\" time=\"30\"/>\n"
       "      <ssh start=\"true\"/>\n"
@@ -349,10 +354,10 @@ TEST(Config, defaults_mirror_the_sersync_sample_when_elements_are_absent) {
 
 TEST(Config, booleans_are_case_insensitive) {
   TempDir tmp;
-  LoadResult r = loadConfigText(
-      minimal(tmp.str(), "", "  <debug start=\"TRUE\"/>\n  <fileSystem xfs=\" True \"/>\n"
-                             "  <inotify><delete start=\"FaLsE\"/></inotify>\n"),
-      "c.xml");
+  LoadResult r = loadConfigText(minimal(tmp.str(), "",
+                                        "  <debug start=\"TRUE\"/>\n  <fileSystem xfs=\" True \"/>\n"
+                                        "  <inotify><delete start=\"FaLsE\"/></inotify>\n"),
+                                "c.xml");
   ASSERT_TRUE(r.config.has_value()) << dump(r);
   EXPECT_TRUE(r.config->debug);
   EXPECT_TRUE(r.config->xfs);
@@ -368,11 +373,11 @@ TEST(Config, boolean_other_than_true_or_false_is_error_with_line) {
 TEST(Config, multiple_localpaths_are_all_read) {
   TempDir a;
   TempDir b;
-  const std::string text = minimal(a.str(),
-                                   "    <localpath watch=\"" + b.str() + "/\">\n"
-                                   "      <remote ip=\"127.0.0.1\" name=\"two\"/>\n"
-                                   "      <remote ip=\"127.0.0.2\" name=\"three\"/>\n"
-                                   "    </localpath>\n");
+  const std::string text = minimal(a.str(), "    <localpath watch=\"" + b.str() +
+                                                "/\">\n"
+                                                "      <remote ip=\"127.0.0.1\" name=\"two\"/>\n"
+                                                "      <remote ip=\"127.0.0.2\" name=\"three\"/>\n"
+                                                "    </localpath>\n");
   LoadResult r = loadConfigText(text, "c.xml");
   ASSERT_TRUE(r.config.has_value()) << dump(r);
   ASSERT_EQ(r.config->localpaths.size(), 2u);
@@ -386,8 +391,7 @@ TEST(Config, multiple_localpaths_are_all_read) {
 TEST(Config, localpath_without_remotes_is_accepted) {
   // Plugin-only setups (sersync's -m) watch a folder with no rsync remote.
   TempDir tmp;
-  const std::string text = "<head version=\"2.5\"><sersync><localpath watch=\"" + tmp.str() +
-                           "\"/></sersync></head>";
+  const std::string text = "<head version=\"2.5\"><sersync><localpath watch=\"" + tmp.str() + "\"/></sersync></head>";
   LoadResult r = loadConfigText(text, "c.xml");
   ASSERT_TRUE(r.config.has_value()) << dump(r);
   EXPECT_TRUE(r.config->localpaths[0].remotes.empty());
@@ -418,8 +422,9 @@ TEST(Config, relative_watch_path_is_taken_from_the_working_directory) {
 
 TEST(Config, surrounding_whitespace_of_attribute_values_is_trimmed) {
   TempDir tmp;
-  const std::string text = minimal(" " + tmp.str() + " ", "    <failLog path=\"\t/var/log/f \" timeToExecute=\" 7 \"/>\n",
-                                   "  <host hostip=\" 10.0.0.1\" port=\"8010 \"/>\n");
+  const std::string text =
+      minimal(" " + tmp.str() + " ", "    <failLog path=\"\t/var/log/f \" timeToExecute=\" 7 \"/>\n",
+              "  <host hostip=\" 10.0.0.1\" port=\"8010 \"/>\n");
   LoadResult r = loadConfigText(text, "c.xml");
   ASSERT_TRUE(r.config.has_value()) << dump(r);
   EXPECT_EQ(r.config->localpaths[0].watch, tmp.str());
@@ -491,8 +496,8 @@ TEST(Config, fsrelay_tuning_is_read) {
 
 TEST(Config, fsrelay_attributes_are_optional) {
   TempDir tmp;
-  LoadResult r = loadConfigText(minimal(tmp.str(), "", "  <fsrelay><retry limit=\"2\"/><batching/></fsrelay>\n"),
-                                "c.xml");
+  LoadResult r =
+      loadConfigText(minimal(tmp.str(), "", "  <fsrelay><retry limit=\"2\"/><batching/></fsrelay>\n"), "c.xml");
   ASSERT_TRUE(r.config.has_value()) << dump(r);
   EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
   EXPECT_EQ(r.config->tuning.retryLimit, 2);
@@ -512,7 +517,8 @@ TEST(Config, empty_temp_files_element_means_no_temp_patterns) {
 TEST(Config, temp_pattern_that_does_not_compile_is_error_with_line) {
   TempDir tmp;
   const std::string text =
-      minimal(tmp.str(), "", "  <fsrelay>\n    <tempFiles>\n      <pattern expression=\"*.swp\"/>\n    </tempFiles>\n  </fsrelay>\n");
+      minimal(tmp.str(), "",
+              "  <fsrelay>\n    <tempFiles>\n      <pattern expression=\"*.swp\"/>\n    </tempFiles>\n  </fsrelay>\n");
   expectOneError(loadConfigText(text, "c.xml"), lineOf(text, "<pattern"), {"*.swp", "ECMAScript"});
 }
 
@@ -546,7 +552,8 @@ TEST(Config, port_not_a_number_is_error_with_line) {
 TEST(Config, port_out_of_range_is_error_with_line) {
   TempDir tmp;
   for (const char* bad : {"0", "65536", "-1", "99999999999999999999"}) {
-    const std::string text = minimal(tmp.str(), "", std::string("  <host hostip=\"localhost\" port=\"") + bad + "\"/>\n");
+    const std::string text =
+        minimal(tmp.str(), "", std::string("  <host hostip=\"localhost\" port=\"") + bad + "\"/>\n");
     expectOneError(loadConfigText(text, "c.xml"), lineOf(text, "<host"), {"out of range", "1 to 65535"});
   }
 }
@@ -566,7 +573,8 @@ TEST(Config, user_defined_port_on_without_port_is_error) {
 
 TEST(Config, timeout_not_a_number_is_error_with_line) {
   TempDir tmp;
-  const std::string text = minimal(tmp.str(), "    <rsync>\n      <timeout start=\"true\" time=\"1m\"/>\n    </rsync>\n");
+  const std::string text =
+      minimal(tmp.str(), "    <rsync>\n      <timeout start=\"true\" time=\"1m\"/>\n    </rsync>\n");
   expectOneError(loadConfigText(text, "c.xml"), lineOf(text, "<timeout"), {"time=\"1m\"", "not a number"});
 }
 
@@ -582,7 +590,8 @@ TEST(Config, time_to_execute_must_be_a_positive_integer) {
 TEST(Config, crontab_schedule_must_be_a_positive_integer) {
   TempDir tmp;
   for (const char* bad : {"0", "1.5", "daily"}) {
-    const std::string text = minimal(tmp.str(), std::string("    <crontab start=\"true\" schedule=\"") + bad + "\"/>\n");
+    const std::string text =
+        minimal(tmp.str(), std::string("    <crontab start=\"true\" schedule=\"") + bad + "\"/>\n");
     expectOneError(loadConfigText(text, "c.xml"), lineOf(text, "<crontab"), {"schedule", "<crontab>"});
   }
 }
@@ -604,16 +613,18 @@ TEST(Config, filter_exclude_that_does_not_compile_is_error_with_expression) {
 
 TEST(Config, bad_exclude_in_switched_off_filter_is_warning) {
   TempDir tmp;
-  const std::string text = minimal(tmp.str(), "", "  <filter start=\"false\">\n    <exclude expression=\"[\"/>\n  </filter>\n");
+  const std::string text =
+      minimal(tmp.str(), "", "  <filter start=\"false\">\n    <exclude expression=\"[\"/>\n  </filter>\n");
   expectWarning(loadConfigText(text, "c.xml"), lineOf(text, "<exclude"), {"\"[\"", "start=\"false\""});
 }
 
 TEST(Config, crontab_excludes_are_globs_not_regexes) {
   TempDir tmp;
-  const std::string text = minimal(tmp.str(),
-                                   "    <crontab start=\"true\" schedule=\"60\">\n"
-                                   "      <crontabfilter start=\"true\"><exclude expression=\"*.php\"/></crontabfilter>\n"
-                                   "    </crontab>\n");
+  const std::string text =
+      minimal(tmp.str(),
+              "    <crontab start=\"true\" schedule=\"60\">\n"
+              "      <crontabfilter start=\"true\"><exclude expression=\"*.php\"/></crontabfilter>\n"
+              "    </crontab>\n");
   LoadResult r = loadConfigText(text, "c.xml");
   ASSERT_TRUE(r.config.has_value()) << dump(r);
   EXPECT_EQ(r.config->crontab.excludeGlobs, std::vector<std::string>{"*.php"});
@@ -638,7 +649,8 @@ TEST(Config, watch_folder_that_is_a_file_is_error_with_line) {
 
 TEST(Config, localpath_without_watch_is_error_with_line) {
   TempDir tmp;
-  const std::string text = minimal(tmp.str(), "    <localpath>\n      <remote ip=\"127.0.0.1\" name=\"m\"/>\n    </localpath>\n");
+  const std::string text =
+      minimal(tmp.str(), "    <localpath>\n      <remote ip=\"127.0.0.1\" name=\"m\"/>\n    </localpath>\n");
   expectOneError(loadConfigText(text, "c.xml"), lineOf(text, "<localpath>"), {"<localpath>", "watch"});
 }
 
@@ -652,7 +664,8 @@ TEST(Config, remote_missing_ip_is_error_with_line) {
 TEST(Config, remote_missing_name_is_error_with_line) {
   TempDir tmp;
   const std::string text =
-      minimal(tmp.str(), "    <localpath watch=\"" + tmp.str() + "\">\n      <remote ip=\"127.0.0.1\" name=\" \"/>\n    </localpath>\n");
+      minimal(tmp.str(), "    <localpath watch=\"" + tmp.str() +
+                             "\">\n      <remote ip=\"127.0.0.1\" name=\" \"/>\n    </localpath>\n");
   expectOneError(loadConfigText(text, "c.xml"), lineOf(text, "name=\" \""), {"<remote>", "name"});
 }
 
@@ -669,8 +682,8 @@ class ConfigPasswordFile : public ::testing::Test {
  protected:
   LoadResult loadWithMode(mode_t mode) {
     writeFile(password_, "secret\n", mode);
-    text_ = minimal(tmp_.str(), "    <rsync>\n      <auth start=\"true\" users=\"u\" passwordfile=\"" + password_.string() +
-                                    "\"/>\n    </rsync>\n");
+    text_ = minimal(tmp_.str(), "    <rsync>\n      <auth start=\"true\" users=\"u\" passwordfile=\"" +
+                                    password_.string() + "\"/>\n    </rsync>\n");
     return loadConfigText(text_, "c.xml");
   }
   TempDir tmp_;
@@ -696,13 +709,15 @@ TEST_F(ConfigPasswordFile, others_readable_is_error_with_mode_and_chmod) {
 }
 
 TEST_F(ConfigPasswordFile, missing_is_error_with_line) {
-  text_ = minimal(tmp_.str(), "    <rsync>\n      <auth start=\"true\" users=\"u\" passwordfile=\"" + password_.string() +
-                                  "\"/>\n    </rsync>\n");
+  text_ = minimal(tmp_.str(), "    <rsync>\n      <auth start=\"true\" users=\"u\" passwordfile=\"" +
+                                  password_.string() + "\"/>\n    </rsync>\n");
   expectOneError(loadConfigText(text_, "c.xml"), lineOf(text_, "<auth"), {password_.string(), "does not exist"});
 }
 
 TEST_F(ConfigPasswordFile, not_checked_while_auth_is_off) {
-  text_ = minimal(tmp_.str(), "    <rsync>\n      <auth start=\"false\" users=\"u\" passwordfile=\"/nonexistent/pw\"/>\n    </rsync>\n");
+  text_ = minimal(
+      tmp_.str(),
+      "    <rsync>\n      <auth start=\"false\" users=\"u\" passwordfile=\"/nonexistent/pw\"/>\n    </rsync>\n");
   LoadResult r = loadConfigText(text_, "c.xml");
   ASSERT_TRUE(r.config.has_value()) << dump(r);
   EXPECT_FALSE(r.config->rsync.auth);
@@ -717,8 +732,8 @@ TEST_F(ConfigPasswordFile, as_root_it_must_be_owned_by_root) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
   writeFile(password_, "secret\n", 0600);
   ASSERT_EQ(::chown(password_.c_str(), 65534, 65534), 0);
-  text_ = minimal(tmp_.str(), "    <rsync>\n      <auth start=\"true\" users=\"u\" passwordfile=\"" + password_.string() +
-                                  "\"/>\n    </rsync>\n");
+  text_ = minimal(tmp_.str(), "    <rsync>\n      <auth start=\"true\" users=\"u\" passwordfile=\"" +
+                                  password_.string() + "\"/>\n    </rsync>\n");
   expectOneError(loadConfigText(text_, "c.xml"), lineOf(text_, "<auth"), {"owned by root"});
 }
 
@@ -750,7 +765,7 @@ TEST(Config, wrong_root_element_is_error_with_line) {
 
 TEST(Config, garbage_and_empty_input_are_errors_not_exceptions) {
   for (const std::string& text : {std::string(""), std::string("\x00\xff<<", 4), std::string("not xml at all"),
-                                 std::string("<head version=\"2.5\"><sersync><localpath watch=\"&bogus;\"/>")}) {
+                                  std::string("<head version=\"2.5\"><sersync><localpath watch=\"&bogus;\"/>")}) {
     LoadResult r;
     EXPECT_NO_THROW(r = loadConfigText(text, "c.xml"));
     EXPECT_FALSE(r.config.has_value());
@@ -760,8 +775,7 @@ TEST(Config, garbage_and_empty_input_are_errors_not_exceptions) {
 
 TEST(Config, all_errors_are_collected) {
   TempDir tmp;
-  const std::string text = minimal(tmp.str() + "/missing",
-                                   "    <failLog path=\"/tmp/f\" timeToExecute=\"0\"/>\n",
+  const std::string text = minimal(tmp.str() + "/missing", "    <failLog path=\"/tmp/f\" timeToExecute=\"0\"/>\n",
                                    "  <host hostip=\"localhost\" port=\"x\"/>\n"
                                    "  <debug start=\"maybe\"/>\n");
   LoadResult r = loadConfigText(text, "c.xml");
@@ -778,7 +792,8 @@ TEST(Config, all_errors_are_collected) {
 
 TEST(Config, unknown_element_is_warning_with_line_and_expected_names) {
   TempDir tmp;
-  const std::string text = minimal(tmp.str(), "    <rsyn/>\n", "  <inotify>\n    <closewrite start=\"true\"/>\n  </inotify>\n");
+  const std::string text =
+      minimal(tmp.str(), "    <rsyn/>\n", "  <inotify>\n    <closewrite start=\"true\"/>\n  </inotify>\n");
   LoadResult r = loadConfigText(text, "c.xml");
   expectWarning(r, lineOf(text, "<closewrite"), {"<closewrite>", "<inotify>", "closeWrite"});
   expectWarning(r, lineOf(text, "<rsyn/>"), {"<rsyn>", "<sersync>", "rsync"});
@@ -804,7 +819,8 @@ TEST(Config, duplicate_single_element_is_warning_and_first_applies) {
   TempDir tmp;
   const std::string text = minimal(tmp.str(), "", "  <debug start=\"true\"/>\n  <debug start=\"false\"/>\n");
   LoadResult r = loadConfigText(text, "c.xml");
-  expectWarning(r, lineOf(text, "<debug start=\"false\""), {"duplicate", "<debug>", std::to_string(lineOf(text, "<debug"))});
+  expectWarning(r, lineOf(text, "<debug start=\"false\""),
+                {"duplicate", "<debug>", std::to_string(lineOf(text, "<debug"))});
   EXPECT_TRUE(r.config->debug);
 }
 
@@ -814,6 +830,18 @@ TEST(Config, missing_start_attribute_is_warning_and_default_applies) {
   LoadResult r = loadConfigText(text, "c.xml");
   expectWarning(r, lineOf(text, "<modify"), {"<modify>", "start", "false"});
   EXPECT_FALSE(r.config->inotify.modify);
+}
+
+TEST(Config, missing_attribute_with_a_default_is_warning_but_blank_is_error) {
+  TempDir tmp;
+  const std::string text = minimal(tmp.str(), "    <failLog timeToExecute=\"5\"/>\n", "  <host port=\"8010\"/>\n");
+  LoadResult r = loadConfigText(text, "c.xml");
+  expectWarning(r, lineOf(text, "<failLog"), {"<failLog>", "path", "/tmp/rsync_fail_log.sh"});
+  expectWarning(r, lineOf(text, "<host"), {"<host>", "hostip", "127.0.0.1"});
+  EXPECT_EQ(r.config->failLog.path, "/tmp/rsync_fail_log.sh");
+
+  const std::string blank = minimal(tmp.str(), "    <failLog path=\" \" timeToExecute=\"5\"/>\n");
+  expectOneError(loadConfigText(blank, "c.xml"), lineOf(blank, "<failLog"), {"<failLog>", "empty path"});
 }
 
 TEST(Config, other_head_version_is_warning) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,9 @@ sdk::Bytes b(const std::string& s) { return sdk::Bytes{s.data(), s.size()}; }
 
 // Owns the strings an sdk::Event points at.
 struct Events {
-  std::vector<std::string> paths;
+  std::deque<std::string> paths;  // stable addresses: events point into it
   std::vector<sdk::Event> events;
   Events& add(Op op, std::string path, bool isDir = false, std::string oldPath = "") {
-    paths.reserve(64);  // keep the views stable
     paths.push_back(std::move(path));
     const std::string& p = paths.back();
     sdk::Bytes old{nullptr, 0};
@@ -104,6 +104,18 @@ TEST(RsyncArgs, remote_shell_detection) {
   EXPECT_TRUE(paramsSetRemoteShell({"--rsh", "ssh"}));
   EXPECT_FALSE(paramsSetRemoteShell({"-f- e*"}));  // -f takes the rest of the word as its argument
   EXPECT_FALSE(paramsSetRemoteShell({"-Tdir-e"}));
+}
+
+TEST(RsyncArgs, rule_files_in_params_are_found) {
+  EXPECT_EQ(ruleFileOption({"-artuz", "--exclude=*.tmp", "-f", "- *.log", "--filter=+ x", "-C"}), "");
+  EXPECT_EQ(ruleFileOption({"-artuz", "--exclude-from=/etc/ex"}), "--exclude-from=/etc/ex");
+  EXPECT_EQ(ruleFileOption({"--include-from", "/etc/in"}), "--include-from");
+  EXPECT_EQ(ruleFileOption({"-avF"}), "-avF");
+  EXPECT_EQ(ruleFileOption({"--filter=merge /etc/r"}), "--filter=merge /etc/r");
+  EXPECT_EQ(ruleFileOption({"--filter", ": .rules"}), "--filter : .rules");
+  EXPECT_EQ(ruleFileOption({"-f", "dir-merge .x"}), "-f");
+  EXPECT_EQ(ruleFileOption({"-af. /etc/r"}), "-af. /etc/r");
+  EXPECT_EQ(ruleFileOption({"-e", "ssh -F cfg"}), "");  // -F inside -e's value is ssh's
 }
 
 TEST(RsyncArgs, strip_delete_options) {
@@ -238,7 +250,8 @@ TEST(RsyncArgs, hostile_names_arrive_byte_exact) {
   EXPECT_TRUE(list.rejected.empty());
   EXPECT_EQ(splitNul(list.payload), names);
   // Names travel on stdin only: argv is the same whatever the names are.
-  EXPECT_EQ(changesArgv(daemon(), "/r", list, false), changesArgv(daemon(), "/r", Events().add(Op::Upsert, "x").build(), false));
+  EXPECT_EQ(changesArgv(daemon(), "/r", list, false),
+            changesArgv(daemon(), "/r", Events().add(Op::Upsert, "x").build(), false));
 }
 
 TEST(RsyncArgs, unsafe_paths_are_rejected) {
@@ -368,14 +381,15 @@ TEST(RsyncArgs, failure_message_names_target_code_and_last_lines) {
             "@ERROR: auth failed on module www | rsync error: error starting client-server protocol (code 5) "
             "at main.c(1850) [sender=3.5.0]");
   EXPECT_EQ(msg.find('\n'), std::string::npos);
-  EXPECT_EQ(failureMessage("t::m/", classifyExit(10, 0, false, false), ""), "rsync to t::m/ failed: exit 10: error in socket I/O");
+  EXPECT_EQ(failureMessage("t::m/", classifyExit(10, 0, false, false), ""),
+            "rsync to t::m/ failed: exit 10: error in socket I/O");
 }
 
 TEST(RsyncArgs, output_tail_is_one_printable_line) {
   EXPECT_EQ(outputTail("a\r\nb\x01\xff\n", 5, 100), "a | b\\x01\\xFF");
   EXPECT_EQ(outputTail("\xe4\xb8\xad ok\n", 1, 100), "\xe4\xb8\xad ok");
-  const std::string tail = outputTail(std::string(1000, 'x') + "\nEND", 1, 10);
-  EXPECT_EQ(tail, "...xxxxxxxEND");
+  EXPECT_EQ(outputTail(std::string(1000, 'x') + "\nEND", 1, 10), "END");
+  EXPECT_EQ(outputTail(std::string(1000, 'x') + "\nEND", 2, 10), "...xxxx | END");
   EXPECT_EQ(outputTail("", 3, 100), "");
 }
 

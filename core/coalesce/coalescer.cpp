@@ -1,0 +1,364 @@
+// The coalescer: one pending change per path, a readiness heap with lazy invalidation, move pairing.
+//
+// Contract with the consumers (what makes "apply every taken change" bring a target back to the source):
+//  - Upsert(p) makes the target's p equal to the source's p at transfer time: copied if present (for a
+//    directory: with its subtree), removed if the source no longer has it.
+//  - Delete(p) removes p and its subtree; it is only emitted for a path the source no longer has.
+//  - Move(o -> p) is Delete(o) followed by Upsert(p); a plugin may rename o to p first as a shortcut.
+// Because every Delete is for a path missing from the source and every Upsert reads the source, the
+// changes of one takeReady() commute: their order matters for efficiency only.
+#include "core/coalesce/coalescer.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+#include <map>
+#include <utility>
+
+namespace fsrelay {
+
+namespace {
+
+std::string_view baseName(std::string_view path) {
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+struct Coalescer::Impl {
+  // Ordered by path so that a directory's pending descendants ("dir/" ...) form one contiguous range.
+  using Index = std::map<std::string, std::uint32_t, std::less<>>;
+
+  struct Entry {
+    Index::iterator it;               // its key is the entry's path
+    sdk::Op op = sdk::Op::Upsert;     // Upsert or Delete; Move exists only on the way out
+    bool live = false;
+    bool isDir = false;
+    bool dirSeen = false;   // was a directory at some point: a Delete may have a subtree to remove
+    bool born = false;      // the targets did not have the path when the entry began (see bornNow)
+    bool writing = false;   // a writer may still be changing the data
+    bool temp = false;      // an editor temp-file name: held tempHoldMs after its last event
+    std::uint64_t bornEpoch = 0;
+    std::int64_t firstWriteMs = 0;
+    std::int64_t readyAt = 0;
+    std::int64_t wallNs = 0;
+    std::uint64_t seq = 0;  // seq of the entry's current heap item; any other item for it is stale
+    std::string origin;     // Upsert only: renamed from this path, still to be deleted on the targets
+  };
+
+  struct Item {
+    std::int64_t readyAt;
+    std::uint64_t seq;  // also the FIFO order among equal deadlines
+    std::uint32_t slot;
+  };
+  struct Later {  // std heap algorithms keep the largest on top; invert for a min-heap
+    bool operator()(const Item& a, const Item& b) const {
+      return a.readyAt != b.readyAt ? a.readyAt > b.readyAt : a.seq > b.seq;
+    }
+  };
+
+  explicit Impl(Options o) : options(std::move(o)) {}
+
+  Options options;
+  Index index;
+  std::vector<Entry> slots;  // entries live in reusable slots so heap items can name them by number
+  std::vector<std::uint32_t> freeSlots;
+  std::vector<Item> heap;
+  std::uint64_t nextSeq = 1;
+  // Bumped each time precise deletes are switched on: a full sync that started then may have copied any
+  // path pending at that moment, so "born" recorded before it can no longer cancel a Delete.
+  std::uint64_t epoch = 0;
+  bool precise = false;
+
+  bool bornNow(const Entry& e) const { return e.born && e.bornEpoch == epoch && !precise; }
+
+  std::optional<std::uint32_t> find(std::string_view path) const {
+    auto it = index.find(path);
+    if (it == index.end()) return std::nullopt;
+    return it->second;
+  }
+
+  bool isTempName(std::string_view path, bool isDir) const {
+    // Editors make temp files, not directories: a directory is never held back by its name.
+    return !isDir && options.isTemp && options.isTemp(baseName(path));
+  }
+
+  std::uint32_t create(std::string_view path, bool isDir, bool born) {
+    std::uint32_t slot;
+    if (!freeSlots.empty()) {
+      slot = freeSlots.back();
+      freeSlots.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(slots.size());
+      slots.emplace_back();
+    }
+    auto [it, inserted] = index.emplace(std::string(path), slot);
+    assert(inserted);
+    (void)inserted;
+    Entry& e = slots[slot];
+    e = Entry{};
+    e.it = it;
+    e.live = true;
+    e.isDir = isDir;
+    e.dirSeen = isDir;
+    e.born = born && !precise;
+    e.bornEpoch = epoch;
+    e.temp = isTempName(path, isDir);
+    return slot;
+  }
+
+  void erase(std::uint32_t slot) {
+    Entry& e = slots[slot];
+    assert(e.live);
+    index.erase(e.it);
+    e.live = false;
+    e.seq = 0;  // its heap item is now stale
+    e.origin.clear();
+    freeSlots.push_back(slot);
+  }
+
+  // Drops every pending entry strictly under dir: O(log n + k).
+  void eraseUnder(std::string_view dir) {
+    std::string prefix;
+    prefix.reserve(dir.size() + 1);
+    prefix.append(dir).push_back('/');
+    auto it = index.lower_bound(prefix);
+    while (it != index.end() && std::string_view(it->first).starts_with(prefix)) {
+      std::uint32_t slot = it->second;
+      ++it;
+      erase(slot);
+    }
+  }
+
+  void setType(Entry& e, bool isDir) {
+    if (e.isDir != isDir) {
+      e.isDir = isDir;
+      e.temp = isTempName(e.it->first, isDir);
+    }
+    e.dirSeen = e.dirSeen || isDir;
+    if (isDir) e.writing = false;
+  }
+
+  void schedule(std::uint32_t slot, std::int64_t readyAt) {
+    Entry& e = slots[slot];
+    e.readyAt = readyAt;
+    e.seq = nextSeq++;
+    heap.push_back(Item{readyAt, e.seq, slot});
+    std::push_heap(heap.begin(), heap.end(), Later{});
+    // Stale items pile up as entries are rescheduled; rebuilding from the live entries when they
+    // outnumber them keeps the heap O(n) in size at O(1) amortized cost per push.
+    if (heap.size() > 2 * index.size() + 64) compact();
+  }
+
+  void compact() {
+    heap.clear();
+    for (std::uint32_t slot = 0; slot < slots.size(); ++slot) {
+      const Entry& e = slots[slot];
+      if (e.live && e.seq != 0) heap.push_back(Item{e.readyAt, e.seq, slot});
+    }
+    std::make_heap(heap.begin(), heap.end(), Later{});
+  }
+
+  bool valid(const Item& item) const {
+    const Entry& e = slots[item.slot];
+    return e.live && e.seq == item.seq;
+  }
+
+  void dropStaleTop() {
+    while (!heap.empty() && !valid(heap.front())) popTop();
+  }
+
+  void popTop() {
+    std::pop_heap(heap.begin(), heap.end(), Later{});
+    heap.pop_back();
+  }
+
+  // When an Upsert is due. A write in progress waits for its close, but never longer than writeHoldMs
+  // after its first write; a temp name waits tempHoldMs after its last event so that an editor's
+  // create+delete never leaves the machine.
+  void scheduleUpsert(std::uint32_t slot, std::int64_t nowMs) {
+    Entry& e = slots[slot];
+    std::int64_t due = e.writing ? e.firstWriteMs + options.writeHoldMs : nowMs;
+    if (e.temp) due = std::max(due, nowMs + options.tempHoldMs);
+    bool scheduled = e.seq != 0;
+    // An entry that is already due keeps its place: more events on a ready path must not starve it.
+    if (scheduled && !e.writing && !e.temp && e.readyAt <= nowMs) return;
+    if (scheduled && e.readyAt == due) return;
+    schedule(slot, due);
+  }
+
+  void addDelete(std::string_view path, bool isDir, std::int64_t nowMs, std::int64_t wallNs) {
+    // Nothing under a deleted path exists in the source any more, and the Delete removes the target's
+    // subtree: the descendants' pending changes are moot (an Upsert of them would only delete too).
+    eraseUnder(path);
+    auto found = find(path);
+    if (found && bornNow(slots[*found])) {
+      erase(*found);  // created and gone within the window: the targets never had it
+      return;
+    }
+    std::uint32_t slot = found ? *found : create(path, isDir, false);
+    Entry& e = slots[slot];
+    bool wasDelete = found && e.op == sdk::Op::Delete;
+    e.op = sdk::Op::Delete;
+    e.writing = false;
+    e.origin.clear();  // the renamed-from path keeps its own pending Delete
+    setType(e, isDir);
+    e.wallNs = wallNs;
+    if (!wasDelete) schedule(slot, nowMs);
+  }
+
+  void add(std::string_view path, ChangeKind kind, bool isDir, bool born, std::int64_t nowMs,
+           std::int64_t wallNs) {
+    if (kind == ChangeKind::Delete) {
+      addDelete(path, isDir, nowMs, wallNs);
+      return;
+    }
+    auto found = find(path);
+    // born counts only for the first event of an entry: a path that starts as a Delete and comes back
+    // is still on the targets (old version), so a later Delete must be sent.
+    std::uint32_t slot = found ? *found : create(path, isDir, born);
+    Entry& e = slots[slot];
+    if (e.op == sdk::Op::Delete) {
+      e.op = sdk::Op::Upsert;
+      e.writing = false;
+    }
+    setType(e, isDir);
+    if (!isDir) {
+      if (kind == ChangeKind::Write && !e.writing) {
+        e.writing = true;
+        e.firstWriteMs = nowMs;
+      } else if (kind == ChangeKind::Settle) {
+        e.writing = false;
+      }
+      // Update leaves `writing` alone: an attribute change does not make half-written data complete.
+    }
+    e.wallNs = wallNs;
+    scheduleUpsert(slot, nowMs);
+  }
+
+  void move(std::string_view from, std::string_view to, bool isDir, std::int64_t nowMs,
+            std::int64_t wallNs) {
+    if (from == to) return;
+    // What the targets still hold under the old name: `from` itself, or, when `from` was itself renamed
+    // from somewhere in this window, that first name (a -> b -> c is a move of a to c).
+    std::string origin(from);
+    bool fromBorn = false;
+    bool fromDirSeen = isDir;
+    bool writing = false;
+    std::int64_t firstWriteMs = 0;
+    if (auto f = find(from)) {
+      Entry& fe = slots[*f];
+      fromBorn = bornNow(fe);
+      fromDirSeen = fromDirSeen || fe.dirSeen;
+      if (fe.op == sdk::Op::Upsert && !fe.origin.empty()) {
+        origin = std::move(fe.origin);
+      } else if (fromBorn) {
+        origin.clear();  // the targets never had it: nothing to delete, a plain Upsert of `to`
+      }
+      if (fe.op == sdk::Op::Upsert && fe.writing && !isDir) {
+        // Renamed while open for writing: the data under the new name is no more complete than before.
+        writing = true;
+        firstWriteMs = fe.firstWriteMs;
+      }
+      erase(*f);
+    }
+    // The old subtree goes with the Delete of `from`; the new one comes whole with the Upsert of `to`,
+    // which also replaces whatever was pending under `to` (an empty directory a rename may replace).
+    eraseUnder(from);
+    eraseUnder(to);
+    if (origin == to) origin.clear();  // renamed back: a plain Upsert
+
+    // A rename may replace an existing `to` that the targets have, so `to` is born only if it already
+    // was (its entry began with a create in this window), never because of the rename.
+    auto t = find(to);
+    std::uint32_t toSlot = t ? *t : create(to, isDir, false);
+    Entry& te = slots[toSlot];
+    te.op = sdk::Op::Upsert;
+    setType(te, isDir);
+    te.writing = writing;
+    te.firstWriteMs = firstWriteMs;
+    te.origin = std::move(origin);
+    te.wallNs = wallNs;
+    scheduleUpsert(toSlot, nowMs);
+    std::int64_t toReadyAt = te.readyAt;
+
+    if (!fromBorn) {
+      std::uint32_t fromSlot = create(from, isDir, false);
+      Entry& fe = slots[fromSlot];
+      fe.op = sdk::Op::Delete;
+      fe.dirSeen = fromDirSeen;
+      fe.wallNs = wallNs;
+      // Due no earlier than `to` and queued after it, so that `to` is taken first and absorbs this
+      // Delete into one Move.
+      schedule(fromSlot, std::max(nowMs, toReadyAt));
+    }
+  }
+
+  std::vector<PendingChange> take(std::int64_t nowMs, std::size_t max) {
+    std::vector<PendingChange> out;
+    while (out.size() < max) {
+      dropStaleTop();
+      if (heap.empty() || heap.front().readyAt > nowMs) break;
+      std::uint32_t slot = heap.front().slot;
+      popTop();
+      Entry& e = slots[slot];
+      PendingChange change;
+      change.op = e.op;
+      change.isDir = e.op == sdk::Op::Delete ? e.dirSeen : e.isDir;
+      change.path = e.it->first;
+      change.wallNs = e.wallNs;
+      if (e.op == sdk::Op::Upsert && !e.origin.empty()) {
+        // Pair with the old name's Delete when it is due too; otherwise (the old name came back, or its
+        // Delete already went out) the rename degrades to a plain Upsert, which is still correct.
+        if (auto o = find(e.origin)) {
+          const Entry& oe = slots[*o];
+          if (oe.op == sdk::Op::Delete && oe.readyAt <= nowMs) {
+            change.op = sdk::Op::Move;
+            change.oldPath = std::move(e.origin);
+            change.wallNs = std::max(change.wallNs, oe.wallNs);
+            erase(*o);
+          }
+        }
+      }
+      erase(slot);
+      out.push_back(std::move(change));
+    }
+    return out;
+  }
+};
+
+Coalescer::Coalescer(Options options) : impl_(std::make_shared<Impl>(std::move(options))) {}
+
+void Coalescer::add(std::string_view path, ChangeKind kind, bool isDir, bool born, std::int64_t nowMs,
+                    std::int64_t wallNs) {
+  impl_->add(path, kind, isDir, born, nowMs, wallNs);
+}
+
+void Coalescer::move(std::string_view from, std::string_view to, bool isDir, std::int64_t nowMs,
+                     std::int64_t wallNs) {
+  impl_->move(from, to, isDir, nowMs, wallNs);
+}
+
+std::vector<PendingChange> Coalescer::takeReady(std::int64_t nowMs, std::size_t max) {
+  return impl_->take(nowMs, max);
+}
+
+std::vector<PendingChange> Coalescer::takeAll() {
+  return impl_->take(std::numeric_limits<std::int64_t>::max(), SIZE_MAX);
+}
+
+std::optional<std::int64_t> Coalescer::nextDeadline() const {
+  impl_->dropStaleTop();  // logically const: only forgets items that no longer mean anything
+  if (impl_->heap.empty()) return std::nullopt;
+  return impl_->heap.front().readyAt;
+}
+
+std::size_t Coalescer::size() const { return impl_->index.size(); }
+
+void Coalescer::setPreciseDeletes(bool on) {
+  if (on && !impl_->precise) ++impl_->epoch;
+  impl_->precise = on;
+}
+
+}  // namespace fsrelay

@@ -1,0 +1,90 @@
+// A failing target: the others still converge, failures reach the fail log, a target back up catches up.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/scenario.hpp"
+
+namespace fsrelay::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// A log line that names the module and says something went wrong.
+bool logBlames(const std::string& log, const std::string& module) {
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    std::string l = lower(line);
+    bool bad = l.find("error") != std::string::npos || l.find("warn") != std::string::npos ||
+               l.find("fail") != std::string::npos;
+    if (bad && line.find(module) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(Failure, wrong_password_target_goes_to_the_fail_log_while_the_other_converges) {
+  Scenario s({.modules = {"t1", "t2"}, .maxConnections = 0, .wrongPasswordModules = {"t2"}});
+  s.config.retry(2, 50, 100);
+  s.startRelay({});
+  ASSERT_TRUE(s.ready());
+
+  std::vector<std::string> names;
+  for (int i = 0; i < 5; ++i) {
+    names.push_back("wp-file-" + std::to_string(i) + ".txt");
+    writeFile(s.src / names.back(), "payload\n");
+  }
+  std::string diff = waitEqual(s.src, {s.daemon.moduleDir("t1")}, 30s);
+  EXPECT_EQ(diff, "") << "the healthy target must not wait for the broken one";
+
+  // Once its retries are spent, every path is in the fail log.
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::string failText;
+  auto allLogged = [&] {
+    failText = fs::exists(s.failLog) ? readFile(s.failLog) : "";
+    return std::all_of(names.begin(), names.end(), [&](const std::string& n) { return failText.find(n) != std::string::npos; });
+  };
+  while (!allLogged() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(allLogged()) << "fail log " << s.failLog << " holds:\n" << failText;
+  struct stat st {};
+  if (::stat(s.failLog.c_str(), &st) == 0) {
+    EXPECT_EQ(st.st_mode & 077, 0u) << "the fail log must not be readable by others";
+  }
+
+  EXPECT_TRUE(logBlames(s.relay().output(), "t2")) << "fsrelay's log should name the failing target t2";
+  EXPECT_GE(s.daemon.authFailures("t2"), 1);
+  EXPECT_FALSE(fs::exists(s.daemon.moduleDir("t2") / names[0]));
+  EXPECT_TRUE(s.terminatesCleanly());
+}
+
+TEST(Failure, target_down_then_back_up_catches_up) {
+  Scenario s;
+  s.config.retry(1000, 100, 1000);
+  s.startRelay();
+  ASSERT_TRUE(s.ready());
+  writeFile(s.src / "before.txt", "before\n");
+  ASSERT_TRUE(s.converged());
+
+  s.daemon.stop();
+  writeManyFiles(s.src, 20, "while-down-");
+  fs::create_directories(s.src / "dir-while-down/sub");
+  writeFile(s.src / "dir-while-down/sub/f", "x\n");
+  fs::remove(s.src / "before.txt");
+  std::this_thread::sleep_for(2s);  // several failed attempts meanwhile
+  s.daemon.start();
+  EXPECT_TRUE(s.converged(60s));
+}
+
+}  // namespace
+}  // namespace fsrelay::test

@@ -1,0 +1,123 @@
+// The command line and the process's life: --check, bad flags, missing plugins, SIGTERM flushing pending work.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/support/scenario.hpp"
+
+namespace fsrelay::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+TEST(Lifecycle, sigterm_flushes_pending_work_and_exits_0) {
+  Scenario s;
+  s.startRelay();
+  ASSERT_TRUE(s.ready());
+
+  writeManyFiles(s.src, 300);
+  fs::create_directories(s.src / "nested/dir");
+  writeManyFiles(s.src / "nested/dir", 50);
+  writeFile(s.src / "last.txt", "written just before SIGTERM\n");
+  // At once: these events are still queued or held (temp/write holds) when the signal arrives.
+  ASSERT_TRUE(s.terminatesCleanly(60s)) << s.relay().outputTail(20);
+  EXPECT_TRUE(s.equalNow()) << "everything written before SIGTERM must be on the targets when fsrelay exits";
+}
+
+TEST(Lifecycle, sigterm_when_idle_exits_0_promptly) {
+  Scenario s;
+  s.startRelay();
+  ASSERT_TRUE(s.ready());
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(s.terminatesCleanly(10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
+// The parts of a valid config that --check looks at, without a running daemon.
+struct CheckSetup {
+  TempDir tmp{"fsrelay-check"};
+  fs::path src = tmp.mkdir("src");
+  fs::path passwordFile = tmp / "rsync.password";
+  fs::path configPath = tmp / "confxml.xml";
+  ConfigWriter config;
+  CheckSetup() {
+    writePrivateFile(passwordFile, "secret\n");
+    config.localpath(src, {"t1", "t2"}).auth("fsrelay", passwordFile).port(8730).failLog(tmp / "fail.log");
+  }
+  RunResult run(std::vector<std::string> args) {
+    config.write(configPath);
+    std::vector<std::string> argv = {fsrelayBinary().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runProgram(std::move(argv), tmp / "out.log", 30s);
+  }
+};
+
+TEST(Cli, check_accepts_a_valid_config_with_exit_0) {
+  CheckSetup c;
+  RunResult r = c.run({"--check", "-o", c.configPath.string()});
+  EXPECT_TRUE(r.status.success()) << r.status.describe() << "\n" << r.output;
+}
+
+TEST(Cli, check_rejects_a_bad_port_with_file_line_and_exit_2) {
+  for (std::string bad : {"70000", "abc", "-1"}) {
+    CheckSetup c;
+    c.config.portText(bad);
+    RunResult r = c.run({"--check", "-o", c.configPath.string()});
+    EXPECT_TRUE(r.status.exited() && r.status.code() == 2) << "port=\"" << bad << "\": " << r.status.describe();
+    std::string where = c.configPath.string() + ":" + std::to_string(c.config.lineOf("<userDefinedPort")) + ": error:";
+    EXPECT_NE(r.output.find(where), std::string::npos) << "port=\"" << bad << "\": expected '" << where << "' in:\n"
+                                                       << r.output;
+  }
+}
+
+TEST(Cli, config_error_without_check_also_exits_2) {
+  CheckSetup c;
+  c.config.portText("not-a-port");
+  RunResult r = c.run({"-o", c.configPath.string()});
+  EXPECT_FALSE(r.timedOut);
+  EXPECT_TRUE(r.status.exited() && r.status.code() == 2) << r.status.describe() << "\n" << r.output;
+  EXPECT_NE(r.output.find(c.configPath.string() + ":"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("ready:"), std::string::npos);
+}
+
+TEST(Cli, unknown_flag_fails_with_a_message_naming_it) {
+  CheckSetup c;
+  RunResult r = c.run({"--definitely-not-a-flag", "-o", c.configPath.string()});
+  EXPECT_FALSE(r.timedOut);
+  EXPECT_TRUE(r.status.exited() && r.status.code() != 0) << r.status.describe();
+  EXPECT_NE(r.output.find("definitely-not-a-flag"), std::string::npos) << r.output;
+}
+
+TEST(Cli, missing_config_file_fails_with_a_message_naming_it) {
+  CheckSetup c;
+  fs::path missing = c.tmp / "no-such-confxml.xml";
+  RunResult r = c.run({"--check", "-o", missing.string()});
+  EXPECT_TRUE(r.status.exited() && r.status.code() != 0) << r.status.describe();
+  EXPECT_NE(r.output.find(missing.string()), std::string::npos) << r.output;
+}
+
+TEST(Cli, missing_plugin_dir_fails_with_a_message_naming_it) {
+  CheckSetup c;
+  fs::path missing = c.tmp / "no-such-plugin-dir";
+  c.config.pluginDir(missing);
+  RunResult r = c.run({"-o", c.configPath.string()});
+  EXPECT_FALSE(r.timedOut) << "fsrelay kept running without its plugins:\n" << r.output;
+  EXPECT_TRUE(r.status.exited() && r.status.code() != 0) << r.status.describe();
+  EXPECT_NE(r.output.find(missing.string()), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("ready:"), std::string::npos) << r.output;
+}
+
+TEST(Cli, help_and_version_exit_0) {
+  CheckSetup c;
+  RunResult help = c.run({"--help"});
+  EXPECT_TRUE(help.status.success()) << help.output;
+  EXPECT_NE(help.output.find("-o"), std::string::npos) << help.output;
+  RunResult version = c.run({"--version"});
+  EXPECT_TRUE(version.status.success()) << version.output;
+  EXPECT_NE(version.output.find("fsrelay"), std::string::npos) << version.output;
+}
+
+}  // namespace
+}  // namespace fsrelay::test
