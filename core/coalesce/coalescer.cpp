@@ -45,6 +45,7 @@ struct Coalescer::Impl {
     std::int64_t wallNs = 0;
     std::uint64_t seq = 0;  // seq of the entry's current heap item; any other item for it is stale
     std::string origin;     // Upsert only: renamed from this path, still to be deleted on the targets
+    std::string movedTo;    // Delete only: the Upsert whose origin this is (checked both ways when used)
   };
 
   struct Item {
@@ -115,6 +116,7 @@ struct Coalescer::Impl {
     e.live = false;
     e.seq = 0;  // its heap item is now stale
     e.origin.clear();
+    e.movedTo.clear();
     freeSlots.push_back(slot);
   }
 
@@ -128,6 +130,19 @@ struct Coalescer::Impl {
       std::uint32_t slot = it->second;
       ++it;
       erase(slot);
+    }
+  }
+
+  // A directory that goes out may be sent with its subtree (always so for a Move), which can carry
+  // paths created after it whose own changes are still pending: the targets may have those now, so they
+  // are no longer born. O(k) in the pending entries under dir.
+  void unbornUnder(std::string_view dir) {
+    std::string prefix;
+    prefix.reserve(dir.size() + 1);
+    prefix.append(dir).push_back('/');
+    for (auto it = index.lower_bound(prefix); it != index.end() && std::string_view(it->first).starts_with(prefix);
+         ++it) {
+      slots[it->second].born = false;
     }
   }
 
@@ -203,6 +218,7 @@ struct Coalescer::Impl {
     e.op = sdk::Op::Delete;
     e.writing = false;
     e.origin.clear();  // the renamed-from path keeps its own pending Delete
+    if (!wasDelete) e.movedTo.clear();
     setType(e, isDir);
     e.wallNs = wallNs;
     if (!wasDelete) schedule(slot, nowMs);
@@ -222,6 +238,7 @@ struct Coalescer::Impl {
     if (e.op == sdk::Op::Delete) {
       e.op = sdk::Op::Upsert;
       e.writing = false;
+      e.movedTo.clear();  // the old name is back: its rename partner degrades to a plain Upsert
     }
     setType(e, isDir);
     if (!isDir) {
@@ -253,6 +270,10 @@ struct Coalescer::Impl {
       fromDirSeen = fromDirSeen || fe.dirSeen;
       if (fe.op == sdk::Op::Upsert && !fe.origin.empty()) {
         origin = std::move(fe.origin);
+        // Hand the first name's Delete over to the new partner (a -> b -> c pairs a with c).
+        if (auto o = find(origin); o && slots[*o].op == sdk::Op::Delete && slots[*o].movedTo == from) {
+          slots[*o].movedTo = to;
+        }
       } else if (fromBorn) {
         origin.clear();  // the targets never had it: nothing to delete, a plain Upsert of `to`
       }
@@ -289,10 +310,31 @@ struct Coalescer::Impl {
       fe.op = sdk::Op::Delete;
       fe.dirSeen = fromDirSeen;
       fe.wallNs = wallNs;
+      fe.movedTo = to;
       // Due no earlier than `to` and queued after it, so that `to` is taken first and absorbs this
       // Delete into one Move.
       schedule(fromSlot, std::max(nowMs, toReadyAt));
     }
+  }
+
+  // The Upsert that `del` (a Delete) is the renamed-from half of, if the pair is still intact.
+  std::optional<std::uint32_t> partnerOf(const Entry& del) const {
+    if (del.movedTo.empty()) return std::nullopt;
+    auto t = find(del.movedTo);
+    if (!t) return std::nullopt;
+    const Entry& te = slots[*t];
+    if (te.op != sdk::Op::Upsert || te.origin != del.it->first) return std::nullopt;
+    return t;
+  }
+
+  PendingChange makeMove(Entry& del, Entry& up) {
+    PendingChange change;
+    change.op = sdk::Op::Move;
+    change.isDir = up.isDir;
+    change.path = up.it->first;
+    change.oldPath = del.it->first;
+    change.wallNs = std::max(up.wallNs, del.wallNs);
+    return change;
   }
 
   std::vector<PendingChange> take(std::int64_t nowMs, std::size_t max) {
@@ -303,26 +345,39 @@ struct Coalescer::Impl {
       std::uint32_t slot = heap.front().slot;
       popTop();
       Entry& e = slots[slot];
+      if (e.op == sdk::Op::Delete) {
+        if (auto t = partnerOf(e)) {
+          // The old name of a rename: go out together with the new name as one Move. Holding a Delete
+          // back is harmless (the source no longer has the path), so wait for the new name's data.
+          if (slots[*t].readyAt > nowMs) {
+            schedule(slot, slots[*t].readyAt);
+            continue;
+          }
+          out.push_back(makeMove(e, slots[*t]));
+          erase(*t);
+          erase(slot);
+          continue;
+        }
+      } else if (!e.origin.empty()) {
+        // Any pending Delete of the old name can be absorbed: Move means "delete old, upsert new". When
+        // the old name came back (or its Delete already went out) the rename degrades to a plain Upsert.
+        if (auto o = find(e.origin); o && slots[*o].op == sdk::Op::Delete) {
+          out.push_back(makeMove(slots[*o], e));
+          erase(*o);
+          erase(slot);
+          continue;
+        }
+      }
       PendingChange change;
       change.op = e.op;
       change.isDir = e.op == sdk::Op::Delete ? e.dirSeen : e.isDir;
       change.path = e.it->first;
       change.wallNs = e.wallNs;
-      if (e.op == sdk::Op::Upsert && !e.origin.empty()) {
-        // Pair with the old name's Delete when it is due too; otherwise (the old name came back, or its
-        // Delete already went out) the rename degrades to a plain Upsert, which is still correct.
-        if (auto o = find(e.origin)) {
-          const Entry& oe = slots[*o];
-          if (oe.op == sdk::Op::Delete && oe.readyAt <= nowMs) {
-            change.op = sdk::Op::Move;
-            change.oldPath = std::move(e.origin);
-            change.wallNs = std::max(change.wallNs, oe.wallNs);
-            erase(*o);
-          }
-        }
-      }
       erase(slot);
       out.push_back(std::move(change));
+    }
+    for (const auto& change : out) {
+      if (change.op != sdk::Op::Delete && change.isDir) unbornUnder(change.path);
     }
     return out;
   }

@@ -56,7 +56,9 @@ SpawnOutcome spawnProcess(const std::vector<std::string>& argv, const SpawnOptio
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGCHLD}) sigaddset(&defaults, sig);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // Its own process group, so a timeout ends rsync's helpers too (ssh, a forked receiver), not only rsync.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -121,11 +123,16 @@ SpawnOutcome spawnProcess(const std::vector<std::string>& argv, const SpawnOptio
     bool aborted = options.abort && options.abort->load();
     if ((expired || aborted) && !termSent) {
       result.timedOut = expired;
-      ::kill(pid, SIGTERM);
+      ::kill(-pid, SIGTERM);
       termSent = true;
       termAt = now;
     } else if (termSent && now - termAt > std::chrono::seconds(2)) {
-      ::kill(pid, SIGKILL);
+      ::kill(-pid, SIGKILL);
+      // Something outside the group may still hold the output pipe: stop waiting for its end.
+      if (now - termAt > std::chrono::seconds(4)) {
+        ::close(outFd);
+        outFd = -1;
+      }
     }
   }
   if (inFd >= 0) ::close(inFd);

@@ -1,5 +1,5 @@
 // Pure helpers of the rsync plugin: params splitting, argv and stdin payloads, exit-code verdicts (no I/O).
-#include "rsync_args.hpp"  // same folder: the plugin target has only the SDK on its include path
+#include "rsync_args.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -312,13 +312,9 @@ ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool pro
         } else {
           ++list.skippedDeletes;
         }
+        // A renamed directory's entries come as Upserts of their own (the host's contract), so
+        // --no-r suffices here too.
         add(path);
-        if (e.is_dir) {
-          // The host reports a directory rename as one event, its children are not listed: with
-          // --no-r only the empty directory would arrive, so its subtree goes through a -r run.
-          appendPath(list.recursivePayload, normalize(path));
-          ++list.recursiveCount;
-        }
         break;
       default:
         list.rejected.push_back(i);
@@ -337,8 +333,7 @@ ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool pro
   return list;
 }
 
-std::vector<std::string> changesArgv(const Remote& remote, std::string_view root, const ChangeList& list,
-                                     bool recursive) {
+std::vector<std::string> changesArgv(const Remote& remote, std::string_view root, const ChangeList& list) {
   std::vector<std::string> argv{remote.rsyncPath};
   // A user's --delete* is dropped: with --no-r it only acts on a listed "." (deleting the root's
   // extraneous entries, even ones the host's filter excludes), and deletions are already exact here.
@@ -346,7 +341,7 @@ std::vector<std::string> changesArgv(const Remote& remote, std::string_view root
   argv.insert(argv.end(), params.begin(), params.end());
   if (remote.quiet) argv.push_back("-q");
   // Our options come after PARAMS, so they win over a -r or --ignore-existing-args in sersync's params.
-  argv.push_back(recursive ? "-r" : "--no-r");
+  argv.push_back("--no-r");
   argv.push_back("-d");
   argv.push_back("-I");  // an event means "changed": the size+whole-second quick check can miss it
   argv.push_back("--force");
@@ -354,7 +349,7 @@ std::vector<std::string> changesArgv(const Remote& remote, std::string_view root
   argv.push_back("--files-from=-");
   argv.push_back(remote.propagateDeletes ? "--delete-missing-args" : "--ignore-missing-args");
   appendTransport(remote, argv);
-  if (!recursive) argv.insert(argv.end(), list.rootRules.begin(), list.rootRules.end());
+  argv.insert(argv.end(), list.rootRules.begin(), list.rootRules.end());
   appendEnds(remote, root, argv);
   return argv;
 }

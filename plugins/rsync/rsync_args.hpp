@@ -63,8 +63,6 @@ constexpr std::size_t kMaxRootRules = 1000;
 struct ChangeList {
   std::string payload;            // NUL-terminated relative paths for --files-from=- --from0
   std::size_t pathCount = 0;
-  std::string recursivePayload;   // new paths of moved directories: their subtree must be sent (-r)
-  std::size_t recursiveCount = 0;
   bool rootListed = false;        // "." is in payload
   std::vector<std::string> rootRules;  // --include=/NAME ... --exclude=/* limiting what "." expands to
   std::vector<std::size_t> rejected;   // indexes of events with a path that must never reach rsync
@@ -79,8 +77,7 @@ ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool pro
 
 // rsync PARAMS [-q] --no-r|-r -d -I --force --from0 --files-from=- --delete-missing-args|--ignore-missing-args
 //   [transport options] [--timeout=N] [root rules] ROOT/ TARGET
-std::vector<std::string> changesArgv(const Remote& remote, std::string_view root, const ChangeList& list,
-                                     bool recursive);
+std::vector<std::string> changesArgv(const Remote& remote, std::string_view root, const ChangeList& list);
 
 // rsync PARAMS [-q] -r [--delete] --force [transport options] [--timeout=N] --from0 --exclude-from=- ROOT/ TARGET
 std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view root);

@@ -1,14 +1,15 @@
 // The rsync push plugin: one Instance pushes one watched root to one remote, one rsync run per batch.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <memory>
-#include <new>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -136,12 +137,7 @@ class RsyncInstance final : public sdk::Instance {
     }
     Run run;
     if (list.pathCount > 0) {
-      run = runRsync(batch.id, "changes", changesArgv(remote_, root, list, false), list.payload, list.pathCount,
-                     true);
-    }
-    if (run.status == Status::Ok && list.recursiveCount > 0) {
-      run = runRsync(batch.id, "moved dirs", changesArgv(remote_, root, list, true), list.recursivePayload,
-                     list.recursiveCount, true);
+      run = runRsync(batch.id, "changes", changesArgv(remote_, root, list), list.payload, list.pathCount, true);
     }
     if (!list.rejected.empty()) {
       // Per-event statuses, so the host fail-logs only the broken events and handles the rest as usual.

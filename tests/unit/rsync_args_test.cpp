@@ -151,7 +151,7 @@ TEST(RsyncArgs, changes_argv_daemon_defaults) {
   Events ev;
   ev.add(Op::Upsert, "a.txt");
   const ChangeList list = ev.build();
-  EXPECT_EQ(changesArgv(daemon(), "/srv/www", list, false),
+  EXPECT_EQ(changesArgv(daemon(), "/srv/www", list),
             (Words{"rsync", "-artuz", "-q", "--no-r", "-d", "-I", "--force", "--from0", "--files-from=-",
                    "--delete-missing-args", "--sockopts=TCP_NODELAY", "--password-file=/etc/rsync.pass",
                    "/srv/www/", "sync@127.0.0.1::www/"}));
@@ -163,7 +163,7 @@ TEST(RsyncArgs, changes_argv_port_timeout_and_debug) {
   r.timeoutS = 100;
   r.quiet = false;
   r.rsyncPath = "/opt/rsync/bin/rsync";
-  const Words argv = changesArgv(r, "/srv/www/", Events().add(Op::Upsert, "x").build(), false);
+  const Words argv = changesArgv(r, "/srv/www/", Events().add(Op::Upsert, "x").build());
   EXPECT_EQ(argv, (Words{"/opt/rsync/bin/rsync", "-artuz", "--no-r", "-d", "-I", "--force", "--from0",
                          "--files-from=-", "--delete-missing-args", "--sockopts=TCP_NODELAY", "--port=8730",
                          "--password-file=/etc/rsync.pass", "--timeout=100", "/srv/www/",
@@ -177,12 +177,12 @@ TEST(RsyncArgs, changes_argv_ssh) {
   r.name = "/srv/mirror";
   r.port = 2222;
   const ChangeList list = Events().add(Op::Upsert, "x").build();
-  EXPECT_EQ(changesArgv(r, "/srv/www", list, false),
+  EXPECT_EQ(changesArgv(r, "/srv/www", list),
             (Words{"rsync", "-artuz", "-q", "--no-r", "-d", "-I", "--force", "--from0", "--files-from=-",
                    "--delete-missing-args", "-e", "ssh -p 2222", "/srv/www/", "sync@127.0.0.1:/srv/mirror/"}));
   r.port.reset();
   r.params = {"-az", "-e", "ssh -i /k"};  // the user's remote shell is kept, ours left out
-  EXPECT_EQ(changesArgv(r, "/srv/www", list, false),
+  EXPECT_EQ(changesArgv(r, "/srv/www", list),
             (Words{"rsync", "-az", "-e", "ssh -i /k", "-q", "--no-r", "-d", "-I", "--force", "--from0",
                    "--files-from=-", "--delete-missing-args", "/srv/www/", "sync@127.0.0.1:/srv/mirror/"}));
 }
@@ -190,7 +190,7 @@ TEST(RsyncArgs, changes_argv_ssh) {
 TEST(RsyncArgs, changes_argv_strips_user_delete_and_overrides_recursion) {
   Remote r = daemon();
   r.params = {"-artuz", "-R", "--delete", "--delete-after", "-r"};
-  const Words argv = changesArgv(r, "/srv/www", Events().add(Op::Upsert, "x").build(), false);
+  const Words argv = changesArgv(r, "/srv/www", Events().add(Op::Upsert, "x").build());
   const Words head(argv.begin(), argv.begin() + 6);
   EXPECT_EQ(head, (Words{"rsync", "-artuz", "-R", "-r", "-q", "--no-r"}));
   for (const std::string& w : argv) {
@@ -207,7 +207,7 @@ TEST(RsyncArgs, delete_false_leaves_deletes_out) {
   EXPECT_EQ(list.skippedDeletes, 2u);
   Remote r = daemon();
   r.propagateDeletes = false;
-  const Words argv = changesArgv(r, "/srv/www", list, false);
+  const Words argv = changesArgv(r, "/srv/www", list);
   EXPECT_NE(std::find(argv.begin(), argv.end(), "--ignore-missing-args"), argv.end());
   EXPECT_EQ(std::find(argv.begin(), argv.end(), "--delete-missing-args"), argv.end());
 }
@@ -223,21 +223,18 @@ TEST(RsyncArgs, delete_true_lists_deletes) {
 TEST(RsyncArgs, move_lists_old_and_new_path) {
   const ChangeList list = Events().add(Op::Move, "new name", false, "old name").build();
   EXPECT_EQ(splitNul(list.payload), (Words{"old name", "new name"}));
-  EXPECT_EQ(list.recursiveCount, 0u);
   const ChangeList noDelete = Events().add(Op::Move, "new name", false, "old name").build(false);
   EXPECT_EQ(splitNul(noDelete.payload), (Words{"new name"}));
 }
 
-TEST(RsyncArgs, moved_directory_gets_a_recursive_run) {
+TEST(RsyncArgs, moved_directory_lists_old_and_new_without_recursion) {
   Events ev;
   ev.add(Op::Move, "b/dir2/", true, "a/dir1").add(Op::Upsert, "c", true);
   const ChangeList list = ev.build();
   EXPECT_EQ(splitNul(list.payload), (Words{"a/dir1", "b/dir2", "c"}));
-  EXPECT_EQ(splitNul(list.recursivePayload), (Words{"b/dir2"}));
-  EXPECT_EQ(list.recursiveCount, 1u);
-  const Words argv = changesArgv(daemon(), "/srv/www", list, true);
-  EXPECT_EQ(argv[3], "-r");
-  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--no-r"), argv.end());
+  const Words argv = changesArgv(daemon(), "/srv/www", list);
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "--no-r"), argv.end());
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "-r"), argv.end());
 }
 
 TEST(RsyncArgs, hostile_names_arrive_byte_exact) {
@@ -250,8 +247,8 @@ TEST(RsyncArgs, hostile_names_arrive_byte_exact) {
   EXPECT_TRUE(list.rejected.empty());
   EXPECT_EQ(splitNul(list.payload), names);
   // Names travel on stdin only: argv is the same whatever the names are.
-  EXPECT_EQ(changesArgv(daemon(), "/r", list, false),
-            changesArgv(daemon(), "/r", Events().add(Op::Upsert, "x").build(), false));
+  EXPECT_EQ(changesArgv(daemon(), "/r", list),
+            changesArgv(daemon(), "/r", Events().add(Op::Upsert, "x").build()));
 }
 
 TEST(RsyncArgs, unsafe_paths_are_rejected) {
@@ -281,12 +278,9 @@ TEST(RsyncArgs, root_upsert_limits_expansion_to_listed_names) {
   EXPECT_TRUE(list.rootListed);
   EXPECT_EQ(splitNul(list.payload), (Words{".", "a*b/c", "-gone", "a*b/d"}));
   EXPECT_EQ(list.rootRules, (Words{"--include=/-gone", "--include=/a\\*b", "--exclude=/*"}));
-  const Words argv = changesArgv(daemon(), "/srv/www", list, false);
+  const Words argv = changesArgv(daemon(), "/srv/www", list);
   const Words tail(argv.end() - 5, argv.end());
   EXPECT_EQ(tail, (Words{"--include=/-gone", "--include=/a\\*b", "--exclude=/*", "/srv/www/", "sync@127.0.0.1::www/"}));
-  // The recursive run never carries them.
-  const Words rec = changesArgv(daemon(), "/srv/www", list, true);
-  EXPECT_EQ(std::find(rec.begin(), rec.end(), "--exclude=/*"), rec.end());
 }
 
 TEST(RsyncArgs, root_upsert_alone_excludes_all_children) {

@@ -78,6 +78,8 @@ struct Exclude {
   std::uint8_t is_dir;    // the path is a directory: its whole subtree is excluded
 };
 
+// A Changes batch names every changed path: when a directory appears (created, moved in, or renamed
+// within the root), the host also sends an Upsert for each entry below it, so no plugin needs to recurse.
 struct Batch {
   BatchKind kind;
   Bytes root;             // absolute path of the watched root, no trailing "/"
