@@ -39,6 +39,7 @@ struct Coalescer::Impl {
     bool born = false;      // the targets did not have the path when the entry began (see bornNow)
     bool writing = false;   // a writer may still be changing the data
     bool temp = false;      // an editor temp-file name: held tempHoldMs after its last event
+    bool covered = false;   // a Delete kept under a deleted or renamed directory, whose change covers it
     std::uint64_t bornEpoch = 0;
     std::int64_t firstWriteMs = 0;
     std::int64_t readyAt = 0;
@@ -67,6 +68,7 @@ struct Coalescer::Impl {
   std::vector<std::uint32_t> freeSlots;
   std::vector<Item> heap;
   std::uint64_t nextSeq = 1;
+  std::string prefixBuffer;
   // Bumped each time precise deletes are switched on: a full sync that started then may have copied any
   // path pending at that moment, so "born" recorded before it can no longer cancel a Delete.
   std::uint64_t epoch = 0;
@@ -120,26 +122,50 @@ struct Coalescer::Impl {
     freeSlots.push_back(slot);
   }
 
-  // Drops every pending entry strictly under dir: O(log n + k).
-  void eraseUnder(std::string_view dir) {
-    std::string prefix;
-    prefix.reserve(dir.size() + 1);
-    prefix.append(dir).push_back('/');
+  // "dir/", built in a reused buffer: the key range of dir's descendants starts there.
+  std::string_view childPrefix(std::string_view dir) {
+    prefixBuffer.assign(dir);
+    prefixBuffer.push_back('/');
+    return prefixBuffer;
+  }
+
+  // Drops every pending entry strictly under dir: O(log n + k). keepMoveSources spares the Delete of a
+  // path renamed out of dir earlier, so that its rename still goes out as a Move (for a directory, the
+  // Move is what tells a plugin to send the new subtree); it stays a Delete of a path the source lacks.
+  void eraseUnder(std::string_view dir, bool keepMoveSources) {
+    std::string_view prefix = childPrefix(dir);
     auto it = index.lower_bound(prefix);
     while (it != index.end() && std::string_view(it->first).starts_with(prefix)) {
       std::uint32_t slot = it->second;
       ++it;
+      const Entry& e = slots[slot];
+      if (keepMoveSources && e.op == sdk::Op::Delete) {
+        // Kept only when the partner is outside dir: a partner inside goes too.
+        auto t = partnerOf(e);
+        if (t && !std::string_view(slots[*t].it->first).starts_with(prefix)) {
+          slots[slot].covered = true;
+          continue;
+        }
+      }
       erase(slot);
     }
+  }
+
+  // The Upsert that `del` (a Delete) is the renamed-from half of, if the pair is still intact.
+  std::optional<std::uint32_t> partnerOf(const Entry& del) const {
+    if (del.movedTo.empty()) return std::nullopt;
+    auto t = find(del.movedTo);
+    if (!t) return std::nullopt;
+    const Entry& te = slots[*t];
+    if (te.op != sdk::Op::Upsert || te.origin != del.it->first) return std::nullopt;
+    return t;
   }
 
   // A directory that goes out may be sent with its subtree (always so for a Move), which can carry
   // paths created after it whose own changes are still pending: the targets may have those now, so they
   // are no longer born. O(k) in the pending entries under dir.
   void unbornUnder(std::string_view dir) {
-    std::string prefix;
-    prefix.reserve(dir.size() + 1);
-    prefix.append(dir).push_back('/');
+    std::string_view prefix = childPrefix(dir);
     for (auto it = index.lower_bound(prefix); it != index.end() && std::string_view(it->first).starts_with(prefix);
          ++it) {
       slots[it->second].born = false;
@@ -206,7 +232,7 @@ struct Coalescer::Impl {
   void addDelete(std::string_view path, bool isDir, std::int64_t nowMs, std::int64_t wallNs) {
     // Nothing under a deleted path exists in the source any more, and the Delete removes the target's
     // subtree: the descendants' pending changes are moot (an Upsert of them would only delete too).
-    eraseUnder(path);
+    eraseUnder(path, /*keepMoveSources=*/true);
     auto found = find(path);
     if (found && bornNow(slots[*found])) {
       erase(*found);  // created and gone within the window: the targets never had it
@@ -239,6 +265,7 @@ struct Coalescer::Impl {
       e.op = sdk::Op::Upsert;
       e.writing = false;
       e.movedTo.clear();  // the old name is back: its rename partner degrades to a plain Upsert
+      e.covered = false;
     }
     setType(e, isDir);
     if (!isDir) {
@@ -274,9 +301,12 @@ struct Coalescer::Impl {
         if (auto o = find(origin); o && slots[*o].op == sdk::Op::Delete && slots[*o].movedTo == from) {
           slots[*o].movedTo = to;
         }
-      } else if (fromBorn) {
+      } else if (fromBorn && !isDir) {
         origin.clear();  // the targets never had it: nothing to delete, a plain Upsert of `to`
       }
+      // A directory made in this window and then renamed (mkdir tmp; fill; mv tmp final) still goes out
+      // as a Move, because plugins send a subtree on a Move; the Delete of its old name is born, so it
+      // is dropped unsent should the pair break.
       if (fe.op == sdk::Op::Upsert && fe.writing && !isDir) {
         // Renamed while open for writing: the data under the new name is no more complete than before.
         writing = true;
@@ -286,8 +316,9 @@ struct Coalescer::Impl {
     }
     // The old subtree goes with the Delete of `from`; the new one comes whole with the Upsert of `to`,
     // which also replaces whatever was pending under `to` (an empty directory a rename may replace).
-    eraseUnder(from);
-    eraseUnder(to);
+    eraseUnder(from, /*keepMoveSources=*/true);
+    // Under `to`, any pending Delete may name a path the rename just brought back: drop them all.
+    eraseUnder(to, /*keepMoveSources=*/false);
     if (origin == to) origin.clear();  // renamed back: a plain Upsert
 
     // A rename may replace an existing `to` that the targets have, so `to` is born only if it already
@@ -296,6 +327,8 @@ struct Coalescer::Impl {
     std::uint32_t toSlot = t ? *t : create(to, isDir, false);
     Entry& te = slots[toSlot];
     te.op = sdk::Op::Upsert;
+    te.movedTo.clear();
+    te.covered = false;
     setType(te, isDir);
     te.writing = writing;
     te.firstWriteMs = firstWriteMs;
@@ -304,8 +337,8 @@ struct Coalescer::Impl {
     scheduleUpsert(toSlot, nowMs);
     std::int64_t toReadyAt = te.readyAt;
 
-    if (!fromBorn) {
-      std::uint32_t fromSlot = create(from, isDir, false);
+    if (!fromBorn || (isDir && te.origin == from)) {
+      std::uint32_t fromSlot = create(from, isDir, fromBorn);
       Entry& fe = slots[fromSlot];
       fe.op = sdk::Op::Delete;
       fe.dirSeen = fromDirSeen;
@@ -315,16 +348,6 @@ struct Coalescer::Impl {
       // Delete into one Move.
       schedule(fromSlot, std::max(nowMs, toReadyAt));
     }
-  }
-
-  // The Upsert that `del` (a Delete) is the renamed-from half of, if the pair is still intact.
-  std::optional<std::uint32_t> partnerOf(const Entry& del) const {
-    if (del.movedTo.empty()) return std::nullopt;
-    auto t = find(del.movedTo);
-    if (!t) return std::nullopt;
-    const Entry& te = slots[*t];
-    if (te.op != sdk::Op::Upsert || te.origin != del.it->first) return std::nullopt;
-    return t;
   }
 
   PendingChange makeMove(Entry& del, Entry& up) {
@@ -355,6 +378,12 @@ struct Coalescer::Impl {
           }
           out.push_back(makeMove(e, slots[*t]));
           erase(*t);
+          erase(slot);
+          continue;
+        }
+        // A pair that broke leaves a Delete nobody needs when the targets never had the old name (a
+        // renamed new directory) or when a directory above it is deleted or replaced by its own change.
+        if (bornNow(e) || e.covered) {
           erase(slot);
           continue;
         }

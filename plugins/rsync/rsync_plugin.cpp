@@ -132,7 +132,7 @@ class RsyncInstance final : public sdk::Instance {
 
     const ChangeList list = buildChangeList(batch.events, batch.event_count, remote_.propagateDeletes);
     for (std::size_t index : list.rejected) {
-      log(LogLevel::Error, name_ + ": batch " + std::to_string(batch.id) + ": event " + std::to_string(index) +
+      log(LogLevel::Error, "batch " + std::to_string(batch.id) + ": event " + std::to_string(index) +
                                " has an unsafe path (absolute, \"..\" or NUL); not sent");
     }
     Run run;
@@ -164,7 +164,7 @@ class RsyncInstance final : public sdk::Instance {
     for (const std::string& w : words) argv.push_back(w.c_str());
     argv.push_back(nullptr);
 
-    const std::string prefix = name_ + ": batch " + std::to_string(batchId) + " " + what;
+    const std::string prefix = "batch " + std::to_string(batchId) + " " + what;
     log(debug_ ? LogLevel::Info : LogLevel::Debug,
         prefix + ": " + counted + ": " + renderArgv(words));
 
@@ -191,7 +191,7 @@ class RsyncInstance final : public sdk::Instance {
     if (verdict.status != Status::Ok) host_->count("rsync_failures", 1);
 
     log(verdict.status == Status::Ok ? LogLevel::Info : LogLevel::Warn,
-        prefix + " -> " + target_ + ": " + counted + ", " + std::to_string(ms) +
+        prefix + ": " + counted + ", " + std::to_string(ms) +
             " ms, " + verdict.meaning);
     if (debug_) logOutput(prefix, output);
 
@@ -210,7 +210,7 @@ class RsyncInstance final : public sdk::Instance {
     // Most likely out of memory: passing, so the host retries. Nothing here may throw again.
     static constexpr char kMessage[] = "rsync plugin: internal error, batch will be retried";
     try {
-      log(LogLevel::Error, name_ + ": batch " + std::to_string(batch.id) + ": internal error: " + what);
+      log(LogLevel::Error, "batch " + std::to_string(batch.id) + ": internal error: " + what);
     } catch (...) {
     }
     host_->count("rsync_failures", 1);

@@ -122,7 +122,8 @@ TEST(Sync, symlinks_arrive_as_symlinks) {
 
   writeFile(s.src / "real.txt", "real\n");
   fs::create_symlink("real.txt", s.src / "rel-link");
-  fs::create_symlink("/nonexistent/absolute target", s.src / "dangling");
+  fs::create_symlink("no such dir/dangling target", s.src / "dangling");
+  // Absolute targets are not tried: a daemon module with "use chroot = no" strips their leading "/".
   ASSERT_TRUE(s.converged());
   EXPECT_TRUE(fs::is_symlink(s.daemon.moduleDir("t1") / "rel-link"));
 }

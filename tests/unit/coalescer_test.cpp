@@ -286,6 +286,49 @@ TEST(Coalescer, rename_of_directory_is_one_move_and_drops_children_of_both_names
   EXPECT_TRUE(changes[0].isDir);
 }
 
+TEST(Coalescer, rename_of_directory_created_in_window_is_still_a_move) {
+  Fixture f;
+  f.mkdir("release.tmp", 0);  // the publish-by-rename pattern: build a tree, then rename it into place
+  f.create("release.tmp/index.html", 1);
+  f.close("release.tmp/index.html", 2);
+  f.rename("release.tmp", "release", 3, /*dir=*/true);
+  // A Move tells plugins to send the new subtree; its old name was never on a target (harmless).
+  EXPECT_EQ(f.all(), Strings{"M:release.tmp>release"});
+}
+
+TEST(Coalescer, renamed_new_directory_removed_again_leaves_only_the_delete_of_its_new_name) {
+  Fixture f;
+  f.mkdir("tmp", 0);
+  f.rename("tmp", "final", 1, /*dir=*/true);
+  f.remove("final", 2, /*dir=*/true);  // "final" may have replaced an empty directory the targets have
+  EXPECT_EQ(f.all(), Strings{"D:final"});
+}
+
+TEST(Coalescer, directory_rename_survives_deletion_of_its_old_parent) {
+  Fixture f;
+  f.rename("p/keep", "keep", 0, /*dir=*/true);
+  f.remove("p", 1, /*dir=*/true);
+  EXPECT_EQ(sorted(f.all()), (Strings{"D:p", "M:p/keep>keep"}));
+}
+
+TEST(Coalescer, rename_out_of_a_renamed_directory_needs_no_separate_delete) {
+  Fixture f;
+  f.rename("a/x", "y", 0);
+  f.rename("a", "b", 1, /*dir=*/true);
+  f.remove("y", 2);  // the pair a/x -> y breaks; the Move of a deletes a/x on the targets anyway
+  EXPECT_EQ(sorted(f.all()), (Strings{"D:y", "M:a>b"}));
+}
+
+TEST(Coalescer, directory_sent_with_its_subtree_makes_pending_children_not_born) {
+  Fixture f;
+  f.mkdir("d", 0);
+  f.create("d/x.swp", 0);  // held by its temp name while d goes out
+  f.close("d/x.swp", 0);
+  EXPECT_EQ(f.take(0), Strings{"U:d"});
+  f.remove("d/x.swp", 10);  // d may have been sent with x.swp in it: the Delete is needed now
+  EXPECT_EQ(f.all(), Strings{"D:d/x.swp"});
+}
+
 TEST(Coalescer, rename_of_file_created_in_window_is_a_plain_upsert) {
   Fixture f;
   f.create(".tmp.part", 0);  // the save-as-temp-then-rename pattern
@@ -792,12 +835,14 @@ class Simulation {
 
   // Single window: the targets held start_ until the end. A path that neither the targets had nor the
   // source has at the end, and that no rename produced, must not be mentioned at all (the create+delete
-  // rule); an Upsert must name a path the source has.
+  // rule) except as the old name of a directory Move; an Upsert must name a path the source has.
   void checkNoUnnecessaryTransfer(const std::vector<PendingChange>& changes) {
     std::set<std::string> mentioned;
     for (const auto& c : changes) {
       mentioned.insert(c.path);
-      if (c.op == Op::Move) mentioned.insert(c.oldPath);
+      // A renamed directory is always a Move (it tells plugins to send the subtree), even when its
+      // old name was new: that old name is the one mention allowed.
+      if (c.op == Op::Move && !c.isDir) mentioned.insert(c.oldPath);
       if (c.op != Op::Delete && !exists(c.path)) fail("Upsert of a path the source lacks: " + describe(c));
     }
     for (const auto& p : universe_) {
