@@ -1,6 +1,8 @@
 // The per-target worker: takes everything queued as one batch, delivers it, and applies the retry policy.
 #include "core/dispatch/target.hpp"
 
+#include <sys/stat.h>
+
 #include <chrono>
 
 #include "core/log/log.hpp"
@@ -203,6 +205,22 @@ void Target::onOutcomeLocked(bool ok, const std::string& message) {
             delay.count(), " ms (consecutive failure ", failures_, ")");
 }
 
+void Target::checkReplacedDirsLocked(const std::vector<Item>& items) {
+  if (fullSync_) return;
+  for (const auto& it : items) {
+    const auto& c = it.change;
+    if (c.op != sdk::Op::Delete || !c.isDir) continue;
+    struct stat st;
+    std::string abs = opt_.root + "/" + c.path;
+    if (::lstat(abs.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      log::info(opt_.name, ": ", escapeBytes(c.path), " was deleted and made again; full sync to drop its old entries");
+      metrics::add("replaced_dir_resyncs", 1);
+      fullSync_ = opt_.rootExcludes ? opt_.rootExcludes : [] { return std::vector<OwnedExclude>{}; };
+      return;
+    }
+  }
+}
+
 void Target::deliverChanges(std::vector<Item> items) {
   std::vector<sdk::Event> events;
   events.reserve(items.size());
@@ -227,6 +245,7 @@ void Target::deliverChanges(std::vector<Item> items) {
   std::vector<std::string> delivered;
   std::vector<Item> failed;
   std::unique_lock lock(mutex_);
+  if (status == sdk::Status::Ok) checkReplacedDirsLocked(items);
   bool anyRetry = false;
   for (std::size_t i = 0; i < items.size(); ++i) {
     sdk::Status s = report.statusOf(i, status);

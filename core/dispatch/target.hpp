@@ -40,6 +40,8 @@ class Target {
     std::string root;
     RetryPolicy retry;
     std::size_t maxBatch = 100000;
+    // The host filter's excludes for a full sync of the root, computed when it starts.
+    std::function<std::vector<OwnedExclude>()> rootExcludes;
   };
 
   Target(Options options, sdk::Instance* instance, std::unique_ptr<HostServices> host, FailLog& failLog,
@@ -70,6 +72,9 @@ class Target {
   void run();
   void mergeLocked(PendingChange change, int attempts, bool keepNewer);
   void deliverChanges(std::vector<Item> items);
+  // A directory deleted and made again before its Delete was delivered: rsync saw a directory and sent it
+  // without recursing, so the target may still hold the old one's other entries. A full sync mends it.
+  void checkReplacedDirsLocked(const std::vector<Item>& items);
   void deliverFullSync(std::function<std::vector<OwnedExclude>()> excludes);
   void onOutcomeLocked(bool ok, const std::string& message);
   void spillToFailLogLocked();

@@ -170,7 +170,9 @@ bool Engine::prepare() {
         ok = false;
         continue;
       }
-      Target::Options topt{name, lp.watch, retry, static_cast<std::size_t>(config_.tuning.maxBatchPaths)};
+      Root* rootPtr = root.get();
+      Target::Options topt{name, lp.watch, retry, static_cast<std::size_t>(config_.tuning.maxBatchPaths),
+                           [this, rootPtr] { return excludesFor(*rootPtr, false); }};
       targets_.push_back(std::make_unique<Target>(topt, inst, std::move(host), *failLog_, *slots_, life_, [this] {
         if (wakeFd_ >= 0) {
           std::uint64_t one = 1;
