@@ -26,16 +26,18 @@ std::string normalisePath(const std::string& path) {
   return out;
 }
 
-std::optional<std::string> checkWatchDir(const std::string& path) {
+std::optional<std::string> checkDir(const std::string& path, const std::string& what) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     int err = errno;
-    if (err == ENOENT) return "watch folder " + path + " does not exist";
-    return "watch folder " + path + " cannot be read: " + std::strerror(err);
+    if (err == ENOENT) return what + " " + path + " does not exist";
+    return what + " " + path + " cannot be read: " + std::strerror(err);
   }
-  if (!S_ISDIR(st.st_mode)) return "watch folder " + path + " is not a directory";
+  if (!S_ISDIR(st.st_mode)) return what + " " + path + " is not a directory";
   return std::nullopt;
 }
+
+std::optional<std::string> checkWatchDir(const std::string& path) { return checkDir(path, "watch folder"); }
 
 std::optional<std::string> checkPasswordFile(const std::string& path) {
   struct stat st {};

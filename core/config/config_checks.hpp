@@ -11,6 +11,7 @@ namespace fsrelay::config_detail {
 std::string normalisePath(const std::string& path);
 
 // Each returns nullopt when fine, else the message of an error.
+std::optional<std::string> checkDir(const std::string& path, const std::string& what);
 std::optional<std::string> checkWatchDir(const std::string& path);
 // rsync refuses a password file that others can read; we also refuse group access, since the file holds a
 // secret and only fsrelay's user needs it. As root, rsync also wants it owned by root.

@@ -372,7 +372,12 @@ class Loader {
     };
     children(el, {
                      {"state", false, [&](const El& e) { dir(e, t.stateDir); }},
-                     {"plugins", false, [&](const El& e) { dir(e, t.pluginDir); }},
+                     {"plugins", false,
+                      [&](const El& e) {
+                        dir(e, t.pluginDir);
+                        if (t.pluginDir.empty()) return;
+                        if (auto bad = config_detail::checkDir(t.pluginDir, "plugin folder")) sink_.error(e.GetLineNum(), *bad);
+                      }},
                      {"retry", false,
                       [&](const El& e) {
                         AttrReader a(e, sink_, {"limit", "initialMs", "maxMs"});

@@ -277,6 +277,9 @@ ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool pro
   std::set<std::string_view> topNames;
   auto add = [&](std::string_view path) {
     path = normalize(path);
+    // rsync reads a files-from line starting with '#' or ';' as a comment, --from0 or not; "./" is
+    // stripped again by the implied -R, so the name arrives as it is.
+    if (!path.empty() && (path[0] == '#' || path[0] == ';')) list.payload.append("./");
     appendPath(list.payload, path);
     ++list.pathCount;
     if (path == ".") {

@@ -462,12 +462,23 @@ TEST(Config, plugin_sections_are_kept_as_xml_trees) {
 
 // ---- <fsrelay> ----
 
+TEST(Config, missing_plugin_folder_is_error_with_line) {
+  TempDir tmp;
+  const std::string text = minimal(tmp.str(), "", "  <fsrelay>\n    <plugins dir=\"/nonexistent/fsrelay\"/>\n  </fsrelay>\n");
+  LoadResult r = loadConfigText(text, "c.xml");
+  EXPECT_FALSE(r.config.has_value());
+  ASSERT_FALSE(r.diagnostics.empty());
+  EXPECT_NE(r.diagnostics[0].format().find("plugin folder /nonexistent/fsrelay does not exist"), std::string::npos)
+      << dump(r);
+  EXPECT_GT(r.diagnostics[0].line, 0);
+}
+
 TEST(Config, fsrelay_tuning_is_read) {
   TempDir tmp;
   const std::string text = minimal(tmp.str(), "",
                                    "  <fsrelay>\n"
                                    "    <state dir=\"/var/lib/fsrelay\"/>\n"
-                                   "    <plugins dir=\"/opt/fsrelay/plugins/\"/>\n"
+                                   "    <plugins dir=\"" + tmp.str() + "/\"/>\n"
                                    "    <retry limit=\"3\" initialMs=\"100\" maxMs=\"400\"/>\n"
                                    "    <batching tempHoldMs=\"0\" writeHoldMs=\"500\" maxPaths=\"10\"/>\n"
                                    "    <tempFiles>\n"
@@ -481,7 +492,7 @@ TEST(Config, fsrelay_tuning_is_read) {
   EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
   const TuningConf& t = r.config->tuning;
   EXPECT_EQ(t.stateDir, "/var/lib/fsrelay");
-  EXPECT_EQ(t.pluginDir, "/opt/fsrelay/plugins");
+  EXPECT_EQ(t.pluginDir, tmp.str());
   EXPECT_EQ(t.retryLimit, 3);
   EXPECT_EQ(t.retryInitialMs, 100);
   EXPECT_EQ(t.retryMaxMs, 400);

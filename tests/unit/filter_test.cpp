@@ -3,8 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <regex>
 #include <string>
 #include <vector>
+
+#include "core/filter/compiled_rule.hpp"
 
 namespace fsrelay {
 namespace {
@@ -180,7 +184,8 @@ TEST(Filter, back_reference_rule_still_works) {
   EXPECT_FALSE(filter.excluded("abba", false));
 }
 
-// Near PATH_MAX (4096): std::regex's matcher recurses per character, so this also guards the stack.
+// Near PATH_MAX (4096). libstdc++'s backtracking matcher would need over 1 MiB of stack for these
+// (one recursion per byte); passes under `ulimit -s 256` because the filter does not use it.
 TEST(Filter, path_near_path_max_is_matched) {
   Filter filter = makeFilter({"(.*)\\.gz", "(.*/)?\\.svn/"});
   std::string deep;
@@ -190,11 +195,106 @@ TEST(Filter, path_near_path_max_is_matched) {
   EXPECT_TRUE(filter.excluded(deep + ".svn/x", false));
 }
 
+// A rule that makes a backtracking matcher take exponential time must not hang the watcher on a
+// file name built to trigger it.
+TEST(Filter, catastrophic_backtracking_rule_is_matched_in_polynomial_time) {
+  Filter filter = makeFilter({"(a*)*b"});
+  std::string name(200, 'a');
+  EXPECT_FALSE(filter.excluded(name + "cb", false));
+  EXPECT_TRUE(filter.excluded(name + "b", false));
+}
+
 TEST(Filter, names_are_bytes) {
   Filter filter = makeFilter({"caf\xC3\xA9/", ".*\\.\xFF"});
   EXPECT_TRUE(filter.excluded("caf\xC3\xA9/menu", false));
   EXPECT_TRUE(filter.excluded("dir/x.\xFF", false));
   EXPECT_FALSE(filter.excluded("dir/x.\xFE", false));
+}
+
+// The literal prefilter must never change an answer: it may only reject what std::regex rejects.
+using filter_detail::CompiledRule;
+
+TEST(CompiledRule, reads_literal_pieces_of_common_rules) {
+  auto gz = CompiledRule::compile(R"((.*)\.gz)");
+  EXPECT_EQ(gz.suffix, ".gz");
+  EXPECT_EQ(gz.prefix, "");
+  auto info = CompiledRule::compile("^info/*");
+  EXPECT_EQ(info.prefix, "info");
+  EXPECT_EQ(info.suffix, "");
+  auto swap = CompiledRule::compile(R"(.*\.sw[a-px])");
+  EXPECT_EQ(swap.inner, std::vector<std::string>{".sw"});
+  auto probe = CompiledRule::compile("4913");
+  EXPECT_TRUE(probe.literal);
+  EXPECT_TRUE(probe.matches("4913"));
+  EXPECT_FALSE(probe.matches("49130"));
+  auto both = CompiledRule::compile(R"(^static/.*\.css$)");
+  EXPECT_EQ(both.prefix, "static/");
+  EXPECT_EQ(both.suffix, ".css");
+  // A top-level alternation has no required pieces.
+  auto alt = CompiledRule::compile("abc|def");
+  EXPECT_TRUE(alt.prefix.empty() && alt.suffix.empty() && alt.inner.empty() && !alt.literal);
+  EXPECT_TRUE(alt.matches("def"));
+}
+
+TEST(CompiledRule, agrees_with_std_regex_on_random_rules_and_subjects) {
+  static const char* const kTokens[] = {
+      "a", "b", "/", ".", "\\.", "~", "*", "+", "?", "*?", "{1,2}", "{2}", "(", ")", "(?:", "|", "[ab]",
+      "[^a]", "[a-c]", "[.]", "[\\]]", "\\d", "\\w", "\\b", "^", "$", "\\/", "\\-", "\\~", "]", "}",
+      "[]a]", "[^]a]", "\\x61", "\\1", "(a|b)", ".*", "(.*/)?", "a", "b", "/", "\\\\", "[[:alpha:]]", "(?=a)", "(?!b)"};
+  static const char kSubjectBytes[] = "abc/.~-1\\]";
+  std::mt19937_64 rng(20240611);
+  auto uniform = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  int compiled = 0;
+  int prefiltered = 0;
+  for (int round = 0; round < 4000; ++round) {
+    // No quantifier right after another: libstdc++'s backtracking matcher, the reference here, takes
+    // minutes on stacked quantifiers such as ".*?*?+" even for 8-byte subjects.
+    auto isQuantifier = [](std::string_view t) { return t.find_first_of("*+?{") == 0; };
+    std::string pattern;
+    std::string_view last;
+    for (std::size_t k = 1 + uniform(6); k > 0;) {
+      std::string_view token = kTokens[uniform(std::size(kTokens))];
+      if (isQuantifier(token) && isQuantifier(last)) continue;
+      pattern += token;
+      last = token;
+      --k;
+    }
+    std::optional<std::regex> reference;
+    try {
+      reference.emplace(pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+    }
+    std::optional<CompiledRule> rule;
+    try {
+      rule.emplace(CompiledRule::compile(pattern));
+    } catch (const std::regex_error&) {
+    }
+    ASSERT_EQ(reference.has_value(), rule.has_value()) << pattern;
+    if (!rule) continue;
+    ++compiled;
+    if (rule->literal || !rule->prefix.empty() || !rule->suffix.empty() || !rule->inner.empty()) ++prefiltered;
+    for (int s = 0; s < 40; ++s) {
+      std::string subject;
+      for (std::size_t k = uniform(9); k > 0; --k) subject += kSubjectBytes[uniform(sizeof kSubjectBytes - 1)];
+      ASSERT_EQ(rule->matches(subject), std::regex_match(subject, *reference))
+          << "pattern " << pattern << " subject " << subject;
+    }
+    // Long subjects, against a reference that cannot backtrack exponentially on them: this checks the
+    // prefilter on pieces far apart.
+    std::optional<std::regex> longReference;
+    try {
+      longReference.emplace(pattern, std::regex::ECMAScript | std::regex_constants::__polynomial);
+    } catch (const std::regex_error&) {
+      continue;  // back-references
+    }
+    std::string padding(300, "ab/."[uniform(4)]);
+    for (const std::string& subject : {padding, padding + "~", "a" + padding, padding + "a/b", "/" + padding + "."}) {
+      ASSERT_EQ(rule->matches(subject), std::regex_match(subject, *longReference))
+          << "pattern " << pattern << " long subject of " << subject.size() << " bytes";
+    }
+  }
+  EXPECT_GT(compiled, 1000);
+  EXPECT_GT(prefiltered, 300);
 }
 
 std::vector<std::string> defaultTempPatterns() { return TuningConf{}.tempPatterns; }

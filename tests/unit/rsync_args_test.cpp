@@ -393,4 +393,9 @@ TEST(RsyncArgs, render_argv_quotes_for_reading) {
 }
 
 }  // namespace
+TEST(RsyncArgs, names_that_look_like_comments_are_prefixed) {
+  const ChangeList list = Events().add(Op::Upsert, "#hash").add(Op::Delete, ";semi").add(Op::Upsert, "a/#b").build();
+  EXPECT_EQ(splitNul(list.payload), (Words{"./#hash", "./;semi", "a/#b"}));
+}
+
 }  // namespace fsrelay::rsync
