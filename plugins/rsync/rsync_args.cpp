@@ -250,6 +250,29 @@ std::vector<std::string> stripDeleteOptions(const std::vector<std::string>& para
   return out;
 }
 
+std::vector<std::string> stripUpdateOption(const std::vector<std::string>& params) {
+  std::vector<std::string> out;
+  for (const std::string& p : params) {
+    if (p == "--update") continue;
+    bool bundle = p.size() > 1 && p[0] == '-' && p[1] != '-';
+    if (bundle) {
+      std::string kept = "-";
+      for (std::size_t i = 1; i < p.size(); ++i) {
+        // A letter that takes a value ends the flags: the rest is its value, kept as it is.
+        if (std::string_view("efTBM@").find(p[i]) != std::string_view::npos) {
+          kept.append(p, i, std::string::npos);
+          break;
+        }
+        if (p[i] != 'u') kept.push_back(p[i]);
+      }
+      if (kept != "-") out.push_back(kept);
+      continue;
+    }
+    out.push_back(p);
+  }
+  return out;
+}
+
 std::string escapeFilterLiteral(std::string_view name) {
   if (name.find_first_of("*?[") == std::string_view::npos) return std::string(name);
   std::string out;
@@ -340,7 +363,7 @@ std::vector<std::string> changesArgv(const Remote& remote, std::string_view root
   std::vector<std::string> argv{remote.rsyncPath};
   // A user's --delete* is dropped: with --no-r it only acts on a listed "." (deleting the root's
   // extraneous entries, even ones the host's filter excludes), and deletions are already exact here.
-  const std::vector<std::string> params = stripDeleteOptions(remote.params, false);
+  const std::vector<std::string> params = stripUpdateOption(stripDeleteOptions(remote.params, false));
   argv.insert(argv.end(), params.begin(), params.end());
   if (remote.quiet) argv.push_back("-q");
   // Our options come after PARAMS, so they win over a -r or --ignore-existing-args in sersync's params.
@@ -360,7 +383,7 @@ std::vector<std::string> changesArgv(const Remote& remote, std::string_view root
 std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view root) {
   std::vector<std::string> argv{remote.rsyncPath};
   // With delete on, a user's --delete-after / --delete-excluded refine our --delete and are kept.
-  const std::vector<std::string> params = stripDeleteOptions(remote.params, remote.propagateDeletes);
+  const std::vector<std::string> params = stripUpdateOption(stripDeleteOptions(remote.params, remote.propagateDeletes));
   argv.insert(argv.end(), params.begin(), params.end());
   if (remote.quiet) argv.push_back("-q");
   argv.push_back("-r");

@@ -49,6 +49,9 @@ std::string ruleFileOption(const std::vector<std::string>& params);
 // Removes the deletion options from params: all of them (--del, --delete, --delete-*) when
 // keepRefinements is false; only --del and --delete (which we add ourselves) when it is true.
 std::vector<std::string> stripDeleteOptions(const std::vector<std::string>& params, bool keepRefinements);
+// Drops -u/--update (also from bundles such as sersync's -artuz): the targets must end equal to the source,
+// and an older file renamed or restored over a newer one would otherwise never arrive.
+std::vector<std::string> stripUpdateOption(const std::vector<std::string>& params);
 
 // Escapes a literal name for an rsync filter pattern. rsync matches a pattern without any of * ? [
 // literally (a backslash in it is an ordinary byte); with one of them it uses wildmatch, where a

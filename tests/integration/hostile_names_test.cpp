@@ -50,7 +50,8 @@ std::vector<std::string> hostileNames(const std::string& marker) {
       "colon:name",
       "host::module",
       "user@host:path",
-      "#hash",
+      "#hash",  // rsync --files-from skips lines starting with '#' or ';' as comments
+      ";semicolon-first",
       "~tilde",
       "!bang",
       "{brace,expansion}",

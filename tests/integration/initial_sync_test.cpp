@@ -1,9 +1,6 @@
 // -r: the full sync before watching makes each target equal to the source, extra and stale files included.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <filesystem>
 
 #include "tests/support/scenario.hpp"
@@ -13,12 +10,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-// An old modification time, so `-u` (part of sersync's -artuz) does not protect the stale copy.
-void makeOld(const fs::path& p) {
-  timespec times[2] = {{978307200, 0}, {978307200, 0}};  // 2001-01-01
-  ::utimensat(AT_FDCWD, p.c_str(), times, AT_SYMLINK_NOFOLLOW);
-}
 
 TEST(InitialSync, dash_r_deletes_extra_and_updates_stale_files_before_ready) {
   Scenario s;
@@ -35,8 +26,9 @@ TEST(InitialSync, dash_r_deletes_extra_and_updates_stale_files_before_ready) {
     writeFile(t / "extra-dir/inner/file", "must be deleted\n");
     writeFile(t / "stale-size.txt", "old\n");
     writeFile(t / "stale-same-size.txt", "OLD1");
-    makeOld(t / "stale-size.txt");
-    makeOld(t / "stale-same-size.txt");
+    // Older than the source's copies, so `-u` (part of sersync's -artuz) does not protect them.
+    setMtime(t / "stale-size.txt", kLongAgo);
+    setMtime(t / "stale-same-size.txt", kLongAgo);
   }
 
   s.startRelay({"-r"});

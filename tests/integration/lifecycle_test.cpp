@@ -46,11 +46,11 @@ struct CheckSetup {
     writePrivateFile(passwordFile, "secret\n");
     config.localpath(src, {"t1", "t2"}).auth("fsrelay", passwordFile).port(8730).failLog(tmp / "fail.log");
   }
-  RunResult run(std::vector<std::string> args) {
+  RunResult run(std::vector<std::string> args, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     config.write(configPath);
     std::vector<std::string> argv = {fsrelayBinary().string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return runProgram(std::move(argv), tmp / "out.log", 30s);
+    return runProgram(std::move(argv), tmp / "out.log", timeout);
   }
 };
 
@@ -98,14 +98,30 @@ TEST(Cli, missing_config_file_fails_with_a_message_naming_it) {
   EXPECT_NE(r.output.find(missing.string()), std::string::npos) << r.output;
 }
 
+// A <plugins dir> that does not exist is a configuration mistake, reported like any other.
 TEST(Cli, missing_plugin_dir_fails_with_a_message_naming_it) {
   CheckSetup c;
   fs::path missing = c.tmp / "no-such-plugin-dir";
   c.config.pluginDir(missing);
-  RunResult r = c.run({"-o", c.configPath.string()});
-  EXPECT_FALSE(r.timedOut) << "fsrelay kept running without its plugins:\n" << r.output;
+  RunResult r = c.run({"-o", c.configPath.string()}, 10s);
+  EXPECT_FALSE(r.timedOut) << "fsrelay kept running with a plugin dir that does not exist:\n" << r.output;
   EXPECT_TRUE(r.status.exited() && r.status.code() != 0) << r.status.describe();
   EXPECT_NE(r.output.find(missing.string()), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("ready:"), std::string::npos) << r.output;
+}
+
+// A binary copied away from its ../lib/fsrelay/plugins finds no rsync plugin: it says so and stops.
+TEST(Cli, binary_without_its_plugins_fails_with_a_message) {
+  CheckSetup c;
+  fs::path bin = c.tmp.mkdir("bin") / "fsrelay";
+  fs::copy_file(fsrelayBinary(), bin);
+  fs::permissions(bin, fs::perms::owner_all);
+  c.config.write(c.configPath);
+  RunResult r = runProgram({bin.string(), "-o", c.configPath.string()}, c.tmp / "out.log", 30s);
+  EXPECT_FALSE(r.timedOut) << "fsrelay kept running without its plugins:\n" << r.output;
+  EXPECT_TRUE(r.status.exited() && r.status.code() != 0) << r.status.describe();
+  EXPECT_NE(r.output.find("plugin"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rsync"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("ready:"), std::string::npos) << r.output;
 }
 

@@ -70,8 +70,31 @@ TEST(Sync, file_rename_within_and_across_directories) {
   ASSERT_TRUE(s.converged());
   // Renamed over an existing file: the target's old copy is replaced.
   writeFile(s.src / "x/other.txt", "other, longer content\n");
+  writeFile(s.src / "x/y/newer.txt", "newer\n");
   ASSERT_TRUE(s.converged());
-  fs::rename(s.src / "x/y/moved.txt", s.src / "x/other.txt");
+  fs::rename(s.src / "x/y/newer.txt", s.src / "x/other.txt");
+  ASSERT_TRUE(s.converged());
+}
+
+// `mv config.bak config`, or a restore from an archive: the new content carries an older mtime than the
+// copy the target has. sersync's -artuz has -u ("skip files that are newer on the receiver"), which
+// would keep the target's stale copy for good.
+TEST(Sync, older_file_renamed_over_a_newer_one_arrives) {
+  Scenario s;
+  fs::path outside = s.tmp.mkdir("outside");
+  s.startRelay();
+  ASSERT_TRUE(s.ready());
+
+  writeFile(s.src / "config", "current version, synced\n");
+  writeFile(s.src / "config.bak", "backup\n");
+  setMtime(s.src / "config.bak", kLongAgo);
+  ASSERT_TRUE(s.converged());
+  fs::rename(s.src / "config.bak", s.src / "config");
+  ASSERT_TRUE(s.converged());
+
+  writeFile(outside / "restored", "restored from an archive\n");
+  setMtime(outside / "restored", kLongAgo);
+  fs::rename(outside / "restored", s.src / "config");
   ASSERT_TRUE(s.converged());
 }
 

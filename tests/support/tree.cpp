@@ -348,6 +348,12 @@ void writeManyFiles(const fs::path& dir, std::size_t count, std::string_view pre
     writeFile(dir / (std::string(prefix) + std::to_string(i) + std::string(suffix)), "line " + std::to_string(i) + "\n");
 }
 
+void setMtime(const fs::path& path, std::int64_t epochSeconds, long nanoseconds) {
+  timespec times[2] = {{static_cast<time_t>(epochSeconds), nanoseconds}, {static_cast<time_t>(epochSeconds), nanoseconds}};
+  if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    throw std::system_error(errno, std::generic_category(), "utimensat " + escapeName(path.string()));
+}
+
 fs::path bytesPath(const fs::path& root, std::string_view rel) {
   // On POSIX a path is bytes; std::filesystem::path keeps them as given when built from std::string.
   return root / fs::path(std::string(rel));

@@ -60,6 +60,11 @@ void writeRandomFile(const std::filesystem::path& path, std::uint64_t size, std:
 void writeManyFiles(const std::filesystem::path& dir, std::size_t count, std::string_view prefix = "f",
                     std::string_view suffix = ".txt");
 
+// Sets a file's (or a symlink's own) access and modification times; throws on failure.
+void setMtime(const std::filesystem::path& path, std::int64_t epochSeconds, long nanoseconds = 0);
+// 2001-01-01: older than anything a test writes, so `rsync -u` would see the other side as newer.
+inline constexpr std::int64_t kLongAgo = 978307200;
+
 // A path from raw bytes (each "/" separates components), relative to root.
 std::filesystem::path bytesPath(const std::filesystem::path& root, std::string_view rel);
 

@@ -152,7 +152,7 @@ TEST(RsyncArgs, changes_argv_daemon_defaults) {
   ev.add(Op::Upsert, "a.txt");
   const ChangeList list = ev.build();
   EXPECT_EQ(changesArgv(daemon(), "/srv/www", list),
-            (Words{"rsync", "-artuz", "-q", "--no-r", "-d", "-I", "--force", "--from0", "--files-from=-",
+            (Words{"rsync", "-artz", "-q", "--no-r", "-d", "-I", "--force", "--from0", "--files-from=-",
                    "--delete-missing-args", "--sockopts=TCP_NODELAY", "--password-file=/etc/rsync.pass",
                    "/srv/www/", "sync@127.0.0.1::www/"}));
 }
@@ -164,7 +164,7 @@ TEST(RsyncArgs, changes_argv_port_timeout_and_debug) {
   r.quiet = false;
   r.rsyncPath = "/opt/rsync/bin/rsync";
   const Words argv = changesArgv(r, "/srv/www/", Events().add(Op::Upsert, "x").build());
-  EXPECT_EQ(argv, (Words{"/opt/rsync/bin/rsync", "-artuz", "--no-r", "-d", "-I", "--force", "--from0",
+  EXPECT_EQ(argv, (Words{"/opt/rsync/bin/rsync", "-artz", "--no-r", "-d", "-I", "--force", "--from0",
                          "--files-from=-", "--delete-missing-args", "--sockopts=TCP_NODELAY", "--port=8730",
                          "--password-file=/etc/rsync.pass", "--timeout=100", "/srv/www/",
                          "sync@127.0.0.1::www/"}));
@@ -178,7 +178,7 @@ TEST(RsyncArgs, changes_argv_ssh) {
   r.port = 2222;
   const ChangeList list = Events().add(Op::Upsert, "x").build();
   EXPECT_EQ(changesArgv(r, "/srv/www", list),
-            (Words{"rsync", "-artuz", "-q", "--no-r", "-d", "-I", "--force", "--from0", "--files-from=-",
+            (Words{"rsync", "-artz", "-q", "--no-r", "-d", "-I", "--force", "--from0", "--files-from=-",
                    "--delete-missing-args", "-e", "ssh -p 2222", "/srv/www/", "sync@127.0.0.1:/srv/mirror/"}));
   r.port.reset();
   r.params = {"-az", "-e", "ssh -i /k"};  // the user's remote shell is kept, ours left out
@@ -192,7 +192,7 @@ TEST(RsyncArgs, changes_argv_strips_user_delete_and_overrides_recursion) {
   r.params = {"-artuz", "-R", "--delete", "--delete-after", "-r"};
   const Words argv = changesArgv(r, "/srv/www", Events().add(Op::Upsert, "x").build());
   const Words head(argv.begin(), argv.begin() + 6);
-  EXPECT_EQ(head, (Words{"rsync", "-artuz", "-R", "-r", "-q", "--no-r"}));
+  EXPECT_EQ(head, (Words{"rsync", "-artz", "-R", "-r", "-q", "--no-r"}));
   for (const std::string& w : argv) {
     EXPECT_TRUE(w.rfind("--del", 0) != 0 || w == "--delete-missing-args") << w;
   }
@@ -309,14 +309,14 @@ TEST(RsyncArgs, root_delete_is_never_sent) {
 
 TEST(RsyncArgs, full_sync_argv) {
   EXPECT_EQ(fullSyncArgv(daemon(), "/srv/www"),
-            (Words{"rsync", "-artuz", "-q", "-r", "--delete", "--force", "--sockopts=TCP_NODELAY",
+            (Words{"rsync", "-artz", "-q", "-r", "--delete", "--force", "--sockopts=TCP_NODELAY",
                    "--password-file=/etc/rsync.pass", "--from0", "--exclude-from=-", "/srv/www/",
                    "sync@127.0.0.1::www/"}));
   Remote r = daemon();
   r.propagateDeletes = false;
   r.params = {"-artuz", "--delete", "--delete-after"};
   EXPECT_EQ(fullSyncArgv(r, "/srv/www"),
-            (Words{"rsync", "-artuz", "-q", "-r", "--force", "--sockopts=TCP_NODELAY",
+            (Words{"rsync", "-artz", "-q", "-r", "--force", "--sockopts=TCP_NODELAY",
                    "--password-file=/etc/rsync.pass", "--from0", "--exclude-from=-", "/srv/www/",
                    "sync@127.0.0.1::www/"}));
   r.propagateDeletes = true;
@@ -390,6 +390,11 @@ TEST(RsyncArgs, output_tail_is_one_printable_line) {
 TEST(RsyncArgs, render_argv_quotes_for_reading) {
   EXPECT_EQ(renderArgv({"rsync", "-e", "ssh -p 2", "it's", "a\nb", ""}),
             "rsync -e 'ssh -p 2' 'it'\\''s' 'a\\x0Ab' ''");
+}
+
+TEST(RsyncArgs, update_option_is_stripped_from_bundles) {
+  EXPECT_EQ(stripUpdateOption({"-artuz", "--update", "-u", "-v", "-eu", "--compress"}),
+            (Words{"-artz", "-v", "-eu", "--compress"}));
 }
 
 }  // namespace
