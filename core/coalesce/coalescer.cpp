@@ -1,12 +1,14 @@
 // The coalescer: one pending change per path, a readiness heap with lazy invalidation, move pairing.
 //
 // Contract with the consumers (what makes "apply every taken change" bring a target back to the source):
-//  - Upsert(p) makes the target's p equal to the source's p at transfer time: copied if present (for a
-//    directory: with its subtree), removed if the source no longer has it.
-//  - Delete(p) removes p and its subtree; it is only emitted for a path the source no longer has.
-//  - Move(o -> p) is Delete(o) followed by Upsert(p); a plugin may rename o to p first as a shortcut.
-// Because every Delete is for a path missing from the source and every Upsert reads the source, the
-// changes of one takeReady() commute: their order matters for efficiency only.
+//  - Upsert(p) makes the target's p equal to the source's p at transfer time: copied if present,
+//    removed if the source no longer has it. It need not recurse into a directory (rsync -d does not).
+//  - Delete(p) removes p and its subtree, for a path the source no longer has. The one exception is
+//    the replaced-directory signal: a directory Delete of a path the source has again (see
+//    Entry::replaced), which the dispatcher answers with a resync of the root.
+//  - Move(o -> p) is Delete(o) followed by p sent with its subtree; a plugin may rename o to p first.
+// tests/unit/coalescer_test.cpp checks this under both readings of Upsert (with and without the
+// subtree). The changes of one takeReady() commute: their order matters for efficiency only.
 #include "core/coalesce/coalescer.hpp"
 
 #include <algorithm>
@@ -40,6 +42,12 @@ struct Coalescer::Impl {
     bool writing = false;   // a writer may still be changing the data
     bool temp = false;      // an editor temp-file name: held tempHoldMs after its last event
     bool covered = false;   // a Delete kept under a deleted or renamed directory, whose change covers it
+    // A directory whose targets may hold entries that no pending change names any more: deleted and
+    // made again (or renamed onto) before its Delete went out, renamed back to its own name, renamed
+    // over an emptied directory, or renamed from a name that came back. Sending it without recursion
+    // would leave those entries, so it goes out as a directory Delete of a path the source has again,
+    // and the dispatcher resyncs the root for it.
+    bool replaced = false;
     std::uint64_t bornEpoch = 0;
     std::int64_t firstWriteMs = 0;
     std::int64_t readyAt = 0;
@@ -69,8 +77,10 @@ struct Coalescer::Impl {
   std::vector<Item> heap;
   std::uint64_t nextSeq = 1;
   std::string prefixBuffer;
-  // Bumped each time precise deletes are switched on: a full sync that started then may have copied any
-  // path pending at that moment, so "born" recorded before it can no longer cancel a Delete.
+  bool resyncAhead = false;  // take() emitted a replaced directory
+  // Bumped each time precise deletes are switched on, and after a replaced directory went out: a full
+  // sync that starts then may copy any path pending at that moment, so "born" recorded before it can
+  // no longer cancel a Delete.
   std::uint64_t epoch = 0;
   bool precise = false;
 
@@ -122,28 +132,30 @@ struct Coalescer::Impl {
     freeSlots.push_back(slot);
   }
 
-  // "dir/", built in a reused buffer: the key range of dir's descendants starts there.
+  // "dir/", built in a reused buffer: the key range of dir's descendants starts there. The root is
+  // "." (as in sdk::Event) and every other path descends from it.
   std::string_view childPrefix(std::string_view dir) {
+    if (dir == ".") return {};
     prefixBuffer.assign(dir);
     prefixBuffer.push_back('/');
     return prefixBuffer;
   }
 
-  // Drops every pending entry strictly under dir: O(log n + k). keepMoveSources spares the Delete of a
-  // path renamed out of dir earlier, so that its rename still goes out as a Move (for a directory, the
-  // Move is what tells a plugin to send the new subtree); it stays a Delete of a path the source lacks.
-  void eraseUnder(std::string_view dir, bool keepMoveSources) {
+  // Drops the pending entries strictly under dir: O(log n + k). The Delete of a path renamed out of dir
+  // earlier is kept, so that its rename still goes out as a Move (for a directory, the Move is what
+  // tells a plugin to send the new subtree).
+  void eraseUnder(std::string_view dir) {
     std::string_view prefix = childPrefix(dir);
     auto it = index.lower_bound(prefix);
     while (it != index.end() && std::string_view(it->first).starts_with(prefix)) {
       std::uint32_t slot = it->second;
       ++it;
-      const Entry& e = slots[slot];
-      if (keepMoveSources && e.op == sdk::Op::Delete) {
+      Entry& e = slots[slot];
+      if (e.op == sdk::Op::Delete) {
         // Kept only when the partner is outside dir: a partner inside goes too.
         auto t = partnerOf(e);
         if (t && !std::string_view(slots[*t].it->first).starts_with(prefix)) {
-          slots[slot].covered = true;
+          e.covered = true;
           continue;
         }
       }
@@ -159,6 +171,26 @@ struct Coalescer::Impl {
     const Entry& te = slots[*t];
     if (te.op != sdk::Op::Upsert || te.origin != del.it->first) return std::nullopt;
     return t;
+  }
+
+  // Turns the pending Deletes under dir into Upserts. Returns true when one of them was a directory the
+  // targets may still hold: the rename put a new tree where its old entries are.
+  bool reviveUnder(std::string_view dir, std::int64_t nowMs) {
+    bool oldDirectory = false;
+    std::string_view prefix = childPrefix(dir);
+    for (auto it = index.lower_bound(prefix); it != index.end() && std::string_view(it->first).starts_with(prefix);
+         ++it) {
+      Entry& e = slots[it->second];
+      if (e.op != sdk::Op::Delete) continue;
+      oldDirectory = oldDirectory || (e.dirSeen && !e.covered && !bornNow(e));
+      e.op = sdk::Op::Upsert;
+      e.replaced = false;  // its new type is unknown; the resync for `dir` covers it
+      e.born = false;
+      e.covered = false;
+      e.movedTo.clear();
+      scheduleUpsert(it->second, nowMs);
+    }
+    return oldDirectory;
   }
 
   // A directory that goes out may be sent with its subtree (always so for a Move), which can carry
@@ -231,8 +263,9 @@ struct Coalescer::Impl {
 
   void addDelete(std::string_view path, bool isDir, std::int64_t nowMs, std::int64_t wallNs) {
     // Nothing under a deleted path exists in the source any more, and the Delete removes the target's
-    // subtree: the descendants' pending changes are moot (an Upsert of them would only delete too).
-    eraseUnder(path, /*keepMoveSources=*/true);
+    // subtree: the descendants' pending changes are moot. Should the directory come back before its
+    // Delete goes out, it goes out as a replaced directory (see Entry::replaced), which covers them.
+    eraseUnder(path);
     auto found = find(path);
     if (found && bornNow(slots[*found])) {
       erase(*found);  // created and gone within the window: the targets never had it
@@ -262,6 +295,8 @@ struct Coalescer::Impl {
     std::uint32_t slot = found ? *found : create(path, isDir, born);
     Entry& e = slots[slot];
     if (e.op == sdk::Op::Delete) {
+      // (A directory the targets never had leaves nothing stale behind.)
+      if (e.dirSeen && !e.covered && !bornNow(e)) e.replaced = true;
       e.op = sdk::Op::Upsert;
       e.writing = false;
       e.movedTo.clear();  // the old name is back: its rename partner degrades to a plain Upsert
@@ -314,18 +349,25 @@ struct Coalescer::Impl {
       }
       erase(*f);
     }
-    // The old subtree goes with the Delete of `from`; the new one comes whole with the Upsert of `to`,
-    // which also replaces whatever was pending under `to` (an empty directory a rename may replace).
-    eraseUnder(from, /*keepMoveSources=*/true);
-    // Under `to`, any pending Delete may name a path the rename just brought back: drop them all.
-    eraseUnder(to, /*keepMoveSources=*/false);
-    if (origin == to) origin.clear();  // renamed back: a plain Upsert
+    // The old subtree goes with the Delete of `from`, the new one with the Move (plugins send a Move's
+    // new path with its subtree).
+    eraseUnder(from);
+    // A rename over an emptied directory brings paths back under `to`: its children's pending Deletes
+    // become Upserts, which remove the old entries the new tree lacks and send the rest. A directory
+    // among them may hold old entries no change names: resync (see Entry::replaced).
+    bool oldDirectoryUnder = reviveUnder(to, nowMs);
+    // Renamed back (mv d e; mv e d): a plain Upsert. For a directory the pending changes of its
+    // children were dropped on the way and only a resync brings them (see Entry::replaced).
+    bool renamedBack = origin == to;
+    if (renamedBack) origin.clear();
 
     // A rename may replace an existing `to` that the targets have, so `to` is born only if it already
     // was (its entry began with a create in this window), never because of the rename.
     auto t = find(to);
     std::uint32_t toSlot = t ? *t : create(to, isDir, false);
     Entry& te = slots[toSlot];
+    if (t && te.op == sdk::Op::Delete && te.dirSeen && !te.covered && !bornNow(te)) te.replaced = true;
+    if ((renamedBack || oldDirectoryUnder) && isDir) te.replaced = true;
     te.op = sdk::Op::Upsert;
     te.movedTo.clear();
     te.covered = false;
@@ -351,6 +393,9 @@ struct Coalescer::Impl {
   }
 
   PendingChange makeMove(Entry& del, Entry& up) {
+    // A replaced directory goes out as the resync signal; the old name's Delete goes unsent, the
+    // resync covers it.
+    if (up.replaced && up.isDir) return replacedDelete(up);
     PendingChange change;
     change.op = sdk::Op::Move;
     change.isDir = up.isDir;
@@ -360,8 +405,19 @@ struct Coalescer::Impl {
     return change;
   }
 
+  PendingChange replacedDelete(const Entry& e) {
+    resyncAhead = true;
+    PendingChange change;
+    change.op = sdk::Op::Delete;
+    change.isDir = true;
+    change.path = e.it->first;
+    change.wallNs = e.wallNs;
+    return change;
+  }
+
   std::vector<PendingChange> take(std::int64_t nowMs, std::size_t max) {
     std::vector<PendingChange> out;
+    resyncAhead = false;
     while (out.size() < max) {
       dropStaleTop();
       if (heap.empty() || heap.front().readyAt > nowMs) break;
@@ -396,6 +452,15 @@ struct Coalescer::Impl {
           erase(slot);
           continue;
         }
+        // For a directory that is not enough: only a Move makes plugins send the subtree, and the old
+        // name's targets still hold the old tree (mv logs logs.1; mkdir logs). Resync, as for a replaced
+        // directory.
+        if (e.isDir) e.replaced = true;
+      }
+      if (e.op == sdk::Op::Upsert && e.replaced && e.isDir) {
+        out.push_back(replacedDelete(e));
+        erase(slot);
+        continue;
       }
       PendingChange change;
       change.op = e.op;
@@ -408,6 +473,9 @@ struct Coalescer::Impl {
     for (const auto& change : out) {
       if (change.op != sdk::Op::Delete && change.isDir) unbornUnder(change.path);
     }
+    // The resync a replaced directory triggers copies whatever the source has, paths still pending as
+    // born included: like a full sync, it ends their right to cancel a Delete.
+    if (resyncAhead) ++epoch;
     return out;
   }
 };

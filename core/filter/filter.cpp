@@ -5,20 +5,11 @@ namespace fsrelay {
 
 namespace {
 
-// Filters only ask "does it match", so capture groups are dead weight per match; nosubs drops them.
-// A rule with a back-reference needs its groups, and is compiled again without nosubs.
-std::regex compileRule(const std::string& expression) {
-  constexpr auto kBase = std::regex::ECMAScript | std::regex::optimize;
-  try {
-    return std::regex(expression, kBase | std::regex::nosubs);
-  } catch (const std::regex_error&) {
-    return std::regex(expression, kBase);  // throws the error worth reporting
-  }
-}
+using filter_detail::CompiledRule;
 
-bool anyMatch(const std::vector<std::regex>& rules, const char* first, const char* last) {
+bool anyMatch(const std::vector<CompiledRule>& rules, std::string_view subject) {
   for (const auto& rule : rules) {
-    if (std::regex_match(first, last, rule)) return true;
+    if (rule.matches(subject)) return true;
   }
   return false;
 }
@@ -40,7 +31,7 @@ std::optional<Filter> Filter::build(const FilterConf& conf, std::string* error, 
   filter.rules_.reserve(conf.excludes.size());
   for (const auto& rule : conf.excludes) {
     try {
-      filter.rules_.push_back(compileRule(rule.expression));
+      filter.rules_.push_back(CompiledRule::compile(rule.expression));
     } catch (const std::regex_error& e) {
       if (error) *error = rule.expression + ": " + e.what();
       if (line) *line = rule.line;
@@ -54,12 +45,12 @@ bool Filter::excludedSelf(std::string_view relPath, bool isDir) const {
   if (rules_.empty()) return false;
   normalize(relPath, isDir);
   if (relPath.empty()) return false;  // the root itself is never excluded
-  if (!isDir) return anyMatch(rules_, relPath.data(), relPath.data() + relPath.size());
+  if (!isDir) return anyMatch(rules_, relPath);
   // The subject of a directory ends in "/"; one reused buffer per thread keeps this allocation-free.
   thread_local std::string subject;
   subject.assign(relPath);
   subject.push_back('/');
-  return anyMatch(rules_, subject.data(), subject.data() + subject.size());
+  return anyMatch(rules_, subject);
 }
 
 bool Filter::excluded(std::string_view relPath, bool isDir) const {
@@ -67,9 +58,8 @@ bool Filter::excluded(std::string_view relPath, bool isDir) const {
   normalize(relPath, isDir);
   if (relPath.empty()) return false;
   // Every ancestor's subject ("a/", "a/b/") is a prefix of relPath ending at a "/": match it in place.
-  const char* begin = relPath.data();
   for (std::size_t i = relPath.find('/'); i != std::string_view::npos; i = relPath.find('/', i + 1)) {
-    if (anyMatch(rules_, begin, begin + i + 1)) return true;
+    if (anyMatch(rules_, relPath.substr(0, i + 1))) return true;
   }
   return excludedSelf(relPath, isDir);
 }
@@ -79,7 +69,7 @@ std::optional<TempNames> TempNames::build(const std::vector<std::string>& patter
   names.rules_.reserve(patterns.size());
   for (const auto& pattern : patterns) {
     try {
-      names.rules_.push_back(compileRule(pattern));
+      names.rules_.push_back(CompiledRule::compile(pattern));
     } catch (const std::regex_error& e) {
       if (error) *error = pattern + ": " + e.what();
       return std::nullopt;
@@ -88,8 +78,6 @@ std::optional<TempNames> TempNames::build(const std::vector<std::string>& patter
   return names;
 }
 
-bool TempNames::isTemp(std::string_view baseName) const {
-  return anyMatch(rules_, baseName.data(), baseName.data() + baseName.size());
-}
+bool TempNames::isTemp(std::string_view baseName) const { return anyMatch(rules_, baseName); }
 
 }  // namespace fsrelay

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/config/config.hpp"
+#include "core/filter/compiled_rule.hpp"
 
 namespace fsrelay {
 
@@ -28,7 +29,7 @@ class Filter {
   bool empty() const { return rules_.empty(); }
 
  private:
-  std::vector<std::regex> rules_;
+  std::vector<filter_detail::CompiledRule> rules_;
 };
 
 // Editor temp-file names (TuningConf::tempPatterns): regexes, full match against the base name.
@@ -39,7 +40,7 @@ class TempNames {
   bool isTemp(std::string_view baseName) const;
 
  private:
-  std::vector<std::regex> rules_;
+  std::vector<filter_detail::CompiledRule> rules_;
 };
 
 }  // namespace fsrelay

@@ -217,12 +217,75 @@ TEST(Coalescer, directory_delete_swallows_pending_children) {
   f.close("d/a", 0);
   f.attrib("d/b/c", 1);
   f.remove("d/e", 2);
+  f.create("d/new", 2);
   f.close("d2/x", 3);  // a sibling whose name starts like the directory: not a child
   f.close("d.txt", 4);
   f.close("dx", 5);
   f.remove("d", 6, /*dir=*/true);
   EXPECT_EQ(f.co.size(), 4u);
   EXPECT_EQ(sorted(f.all()), (Strings{"D:d", "U:d.txt", "U:d2/x", "U:dx"}));
+}
+
+// rm -rf site && mkdir site before the Delete went out: rsync lists paths without recursion, so the
+// targets would keep the old site's other entries, which no pending change names any more. The
+// directory goes out as a Delete of a path the source has again, and the dispatcher resyncs the root.
+TEST(Coalescer, directory_deleted_and_made_again_goes_out_as_a_replaced_directory_delete) {
+  Fixture f;
+  f.remove("site/old/page.html", 0);
+  f.remove("site/old", 0, /*dir=*/true);
+  f.remove("site/index.html", 0);
+  f.remove("site", 0, /*dir=*/true);
+  f.mkdir("site", 1);
+  f.create("site/index.html", 2);
+  f.close("site/index.html", 2);
+  auto changes = f.co.takeAll();
+  EXPECT_EQ(sorted(describe(changes)), (Strings{"D:site", "U:site/index.html"}));
+  for (const auto& c : changes) {
+    if (c.op == Op::Delete) {
+      EXPECT_TRUE(c.isDir);
+    }
+  }
+}
+
+TEST(Coalescer, directory_renamed_over_a_deleted_one_goes_out_as_a_replaced_directory_delete) {
+  Fixture f;
+  f.remove("live/app.js", 0);
+  f.remove("live", 0, /*dir=*/true);
+  f.rename("staging", "live", 1, /*dir=*/true);
+  EXPECT_EQ(f.all(), Strings{"D:live"});  // the resync also removes "staging" from the targets
+}
+
+TEST(Coalescer, replaced_directory_ends_the_born_status_of_pending_paths) {
+  Fixture f;
+  f.create("x.swp", 0);  // held by its temp name
+  f.remove("d", 0, /*dir=*/true);
+  f.mkdir("d", 0);
+  EXPECT_EQ(f.take(0), Strings{"D:d"});
+  f.remove("x.swp", 10);  // the resync for d may have copied it
+  EXPECT_EQ(f.all(), Strings{"D:x.swp"});
+}
+
+TEST(Coalescer, directory_renamed_back_goes_out_as_a_replaced_directory_delete) {
+  Fixture f;
+  f.close("d/x", 0);
+  f.rename("d", "e", 1, /*dir=*/true);  // drops d/x's change...
+  f.rename("e", "d", 2, /*dir=*/true);  // ...which only a resync brings back
+  EXPECT_EQ(sorted(f.all()), (Strings{"D:d", "D:e"}));
+}
+
+TEST(Coalescer, directory_renamed_from_a_name_that_came_back_goes_out_as_a_replaced_directory_delete) {
+  Fixture f;
+  f.rename("logs", "logs.1", 0, /*dir=*/true);
+  f.mkdir("logs", 1);  // the targets' old logs keeps its entries; logs.1 needs the whole tree
+  EXPECT_EQ(sorted(f.all()), (Strings{"D:logs", "D:logs.1"}));
+}
+
+TEST(Coalescer, file_made_again_where_a_directory_was_is_a_plain_upsert) {
+  Fixture f;
+  f.remove("p", 0, /*dir=*/true);
+  f.create("p", 1);  // rsync --force replaces the old directory with the file
+  f.close("p", 1);
+  EXPECT_EQ(f.all(), Strings{"U:p"});
 }
 
 TEST(Coalescer, deleted_directory_reports_is_dir) {
@@ -276,14 +339,22 @@ TEST(Coalescer, rename_pairs_even_when_max_is_one) {
   EXPECT_TRUE(f.all().empty());
 }
 
-TEST(Coalescer, rename_of_directory_is_one_move_and_drops_children_of_both_names) {
+TEST(Coalescer, rename_of_directory_is_one_move_that_carries_its_children) {
   Fixture f;
-  f.close("d/x", 0);      // goes with d: the Move sends e whole
-  f.remove("e/old", 1);   // e was emptied before d replaced it
-  f.rename("d", "e", 2, /*dir=*/true);
+  f.close("d/x", 0);  // goes with d: the Move sends e whole
+  f.rename("d", "e", 1, /*dir=*/true);
   auto changes = f.co.takeAll();
   ASSERT_EQ(describe(changes), Strings{"M:d>e"});
   EXPECT_TRUE(changes[0].isDir);
+}
+
+TEST(Coalescer, rename_over_an_emptied_directory_turns_its_pending_deletes_into_upserts) {
+  Fixture f;
+  f.remove("live/old.css", 0);  // live was emptied...
+  f.remove("live/app.js", 0);
+  f.rename("staging", "live", 1, /*dir=*/true);  // ...and staging renamed over it, maybe with app.js
+  // Upserts: the targets lose old.css (the source lacks it) and get the new app.js if there is one.
+  EXPECT_EQ(sorted(f.all()), (Strings{"M:staging>live", "U:live/app.js", "U:live/old.css"}));
 }
 
 TEST(Coalescer, rename_of_directory_created_in_window_is_still_a_move) {
@@ -327,6 +398,15 @@ TEST(Coalescer, directory_sent_with_its_subtree_makes_pending_children_not_born)
   EXPECT_EQ(f.take(0), Strings{"U:d"});
   f.remove("d/x.swp", 10);  // d may have been sent with x.swp in it: the Delete is needed now
   EXPECT_EQ(f.all(), Strings{"D:d/x.swp"});
+}
+
+TEST(Coalescer, root_sent_with_its_subtree_makes_every_pending_path_not_born) {
+  Fixture f;
+  f.create("sub/x.swp", 0);
+  f.attrib(".", 0, /*dir=*/true);  // the root itself is "."
+  EXPECT_EQ(f.take(0), Strings{"U:."});
+  f.remove("sub/x.swp", 10);
+  EXPECT_EQ(f.all(), Strings{"D:sub/x.swp"});
 }
 
 TEST(Coalescer, rename_of_file_created_in_window_is_a_plain_upsert) {
@@ -393,10 +473,10 @@ TEST(Coalescer, rename_then_delete_of_new_name_sends_deletes) {
   EXPECT_EQ(sorted(f.all()), (Strings{"D:a", "D:b"}));
 }
 
-TEST(Coalescer, rename_into_deleted_directory_subtree_is_swallowed_with_it) {
+TEST(Coalescer, rename_into_a_directory_deleted_later_is_swallowed_with_it) {
   Fixture f;
   f.rename("a", "d/a", 0);
-  f.remove("d", 1, /*dir=*/true);
+  f.remove("d", 1, /*dir=*/true);  // only the directory is reported
   EXPECT_EQ(sorted(f.all()), (Strings{"D:a", "D:d"}));
 }
 
@@ -527,13 +607,19 @@ TEST(Coalescer, many_reschedules_keep_the_queue_exact) {
 // Randomized comparison with a naive reference.
 //
 // The reference is a plain replay: every source operation is applied to a simulated source tree and
-// logged; the targets are a second tree that only changes when taken changes are applied to it with the
-// meaning the rest of the system gives them:
-//   Upsert(p): copy the source's p (with its subtree) at that moment, or remove p if the source lacks it;
-//   Delete(p): remove p and its subtree;   Move(o, p): Delete(o) then Upsert(p).
-// Whatever the coalescer does, once everything is taken the target tree must equal the source tree.
-// In runs with a single window (nothing taken before the end, no full sync) the reference also knows the
-// target's starting state, so it checks the "no unnecessary transfer" rules that the coalescer promises.
+// logged; two target trees change only when taken changes are applied to them, each with one reading of
+// the changes:
+//  - the contract (coalescer.cpp's header): Upsert(p) copies the source's p with its subtree at that
+//    moment, or removes p if the source lacks it; Delete(p) removes p and its subtree; Move(o, p) is
+//    Delete(o) then Upsert(p);
+//  - the rsync plugin's: every path is listed without recursion (rsync -d --files-from), a listed path
+//    the source lacks is removed (--delete-missing-args), a Move's new path is sent with its subtree
+//    but nothing extra is deleted under it.
+// In both, a directory Delete of a path the source has again is the replaced-directory signal, which the
+// dispatcher answers with a resync of the root. Whatever the coalescer does, once everything is taken
+// both target trees must equal the source tree. In runs with a single window (nothing taken before the
+// end, no full sync) the reference also knows the targets' starting state, so it checks the "no
+// unnecessary transfer" rules that the coalescer promises.
 
 struct Node {
   bool dir = false;
@@ -587,10 +673,62 @@ void upsert(Tree& target, const Tree& source, const std::string& path) {
 void apply(Tree& target, const Tree& source, const PendingChange& change) {
   switch (change.op) {
     case Op::Upsert: upsert(target, source, change.path); break;
-    case Op::Delete: eraseSubtree(target, change.path); break;
+    case Op::Delete: {
+      // A directory Delete of a path the source has again is the "replaced directory" signal: the
+      // dispatcher answers it with a full resync of the root (Target::checkReplacedDirsLocked).
+      auto it = source.find(change.path);
+      if (change.isDir && it != source.end() && it->second.dir) {
+        target = source;
+      } else {
+        eraseSubtree(target, change.path);
+      }
+      break;
+    }
     case Op::Move:
       eraseSubtree(target, change.oldPath);
       upsert(target, source, change.path);
+      break;
+  }
+}
+
+// rsync on one listed path: make it equal to the source's, the subtree too only when recursive, and
+// never delete what the source lacks below it.
+void rsyncPath(Tree& target, const Tree& source, const std::string& path, bool recursive) {
+  auto it = source.find(path);
+  if (it == source.end()) {
+    eraseSubtree(target, path);
+    return;
+  }
+  for (std::size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    auto& ancestor = target[path.substr(0, slash)];
+    if (!ancestor.dir) ancestor = Node{true, -1};
+  }
+  auto copy = [&](const std::string& p, const Node& node) {
+    auto t = target.find(p);
+    if (t != target.end() && t->second.dir != node.dir) eraseSubtree(target, p);  // --force
+    target[p] = node;
+  };
+  copy(path, it->second);
+  if (recursive) {
+    for (const auto& child : subtree(source, path)) copy(child, source.at(child));
+  }
+}
+
+void applyRsync(Tree& target, const Tree& source, const PendingChange& change) {
+  switch (change.op) {
+    case Op::Upsert: rsyncPath(target, source, change.path, false); break;
+    case Op::Delete: {
+      auto it = source.find(change.path);
+      if (change.isDir && it != source.end() && it->second.dir) {
+        target = source;  // the replaced-directory resync
+      } else {
+        rsyncPath(target, source, change.path, false);
+      }
+      break;
+    }
+    case Op::Move:
+      rsyncPath(target, source, change.oldPath, false);
+      rsyncPath(target, source, change.path, true);
       break;
   }
 }
@@ -619,6 +757,7 @@ class Simulation {
       if (hasParent(source_, p) && chance(0.45)) source_[p] = Node{chance(0.5), ++version_};
     }
     target_ = source_;
+    rsyncTarget_ = source_;
     start_ = source_;
   }
 
@@ -630,7 +769,8 @@ class Simulation {
     std::ostringstream out;
     out << failure_ << "\noperations:\n";
     for (const auto& line : log_) out << "  " << line << "\n";
-    out << "source:\n" << dump(source_) << "target:\n" << dump(target_);
+    out << "source:\n" << dump(source_) << "target:\n" << dump(target_) << "rsync target:\n"
+        << dump(rsyncTarget_);
     return out.str();
   }
 
@@ -790,15 +930,16 @@ class Simulation {
   void syncPath(const std::string& p) {
     if (!synced_.insert(p).second) return;
     log_.push_back("full sync copies " + p);
-    auto it = source_.find(p);
-    if (it == source_.end()) {
-      eraseSubtree(target_, p);
-      return;
+    for (Tree* target : {&target_, &rsyncTarget_}) {
+      auto it = source_.find(p);
+      if (it == source_.end()) {
+        eraseSubtree(*target, p);
+        continue;
+      }
+      if (!hasParent(*target, p)) continue;  // not copied: the parent's own pending change covers it
+      if (!it->second.dir) eraseSubtree(*target, p);  // a file replaces whatever the target had there
+      (*target)[p] = it->second;
     }
-    if (!hasParent(target_, p)) return;  // rsync walks top-down: the parent's turn re-creates it
-    auto& node = target_[p];
-    if (node.dir && !it->second.dir) eraseSubtree(target_, p), target_[p] = it->second;
-    else node = it->second;
   }
 
   void endFullSync() {
@@ -819,7 +960,10 @@ class Simulation {
     }());
     if (!all && changes.size() > max) fail("takeReady returned more than max");
     checkTake(changes);
-    for (const auto& c : changes) apply(target_, source_, c);
+    for (const auto& c : changes) {
+      apply(target_, source_, c);
+      applyRsync(rsyncTarget_, source_, c);
+    }
     if (singleWindow_ && all) checkNoUnnecessaryTransfer(changes);
   }
 
@@ -831,9 +975,10 @@ class Simulation {
     for (const auto& c : changes) {
       if (!seen.insert(c.path).second) fail("path twice in one take: " + c.path);
       if (c.op == Op::Move && !seen.insert(c.oldPath).second) fail("path twice in one take: " + c.oldPath);
-      if (c.op == Op::Delete && exists(c.path)) fail("Delete of a path the source has: " + c.path);
+      if (c.op == Op::Delete && exists(c.path) && !(c.isDir && source_.at(c.path).dir))
+        fail("Delete of a path the source has (and not a replaced directory): " + c.path);
       if (c.op == Op::Move && exists(c.oldPath)) fail("Move from a path the source has: " + c.oldPath);
-      if (c.op == Op::Delete) deleted.push_back(c.path);
+      if (c.op == Op::Delete && !exists(c.path)) deleted.push_back(c.path);
       if (c.op == Op::Move) deleted.push_back(c.oldPath);
     }
     for (const auto& c : changes) {
@@ -845,7 +990,7 @@ class Simulation {
 
   // Single window: the targets held start_ until the end. A path that neither the targets had nor the
   // source has at the end, and that no rename produced, must not be mentioned at all (the create+delete
-  // rule) except as the old name of a directory Move; an Upsert must name a path the source has.
+  // rule) except as the old name of a directory Move.
   void checkNoUnnecessaryTransfer(const std::vector<PendingChange>& changes) {
     std::set<std::string> mentioned;
     for (const auto& c : changes) {
@@ -853,7 +998,6 @@ class Simulation {
       // A renamed directory is always a Move (it tells plugins to send the subtree), even when its
       // old name was new: that old name is the one mention allowed.
       if (c.op == Op::Move && !c.isDir) mentioned.insert(c.oldPath);
-      if (c.op != Op::Delete && !exists(c.path)) fail("Upsert of a path the source lacks: " + describe(c));
     }
     for (const auto& p : universe_) {
       if (start_.count(p) || exists(p)) continue;
@@ -868,6 +1012,7 @@ class Simulation {
     take(true);
     if (co_.size() != 0) fail("takeAll left changes pending");
     if (target_ != source_) fail("target differs from source");
+    if (rsyncTarget_ != source_) fail("rsync target differs from source");
   }
 
   void fail(const std::string& what) {
@@ -878,7 +1023,7 @@ class Simulation {
   bool singleWindow_;
   Coalescer co_{testOptions()};
   std::vector<std::string> universe_;
-  Tree source_, target_, start_;
+  Tree source_, target_, rsyncTarget_, start_;
   std::set<std::string> moveTargets_;
   std::set<std::string> synced_;
   bool syncing_ = false;
