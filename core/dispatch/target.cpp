@@ -123,6 +123,8 @@ void Target::mergeLocked(PendingChange change, int attempts, bool keepNewer) {
 void Target::enqueue(const std::vector<PendingChange>& changes) {
   if (changes.empty()) return;
   std::lock_guard lock(mutex_);
+  lastEnqueue_ = Clock::now();
+  if (queue_.empty()) firstQueued_ = lastEnqueue_;
   for (const auto& c : changes) mergeLocked(c, 0, false);
   cv_.notify_all();
 }
@@ -320,6 +322,16 @@ void Target::run() {
       cv_.wait_until(lock, std::min(backoffUntil_, now + std::chrono::milliseconds(200)));
       continue;
     }
+    // Adaptive batching: a change that finds the target idle leaves at once. One that queued up while a
+    // delivery was running is part of a burst: gather until the burst pauses or the oldest change has
+    // waited maxGather, so 10,000 files cost a handful of rsync sessions, not one per 10 ms of files.
+    if (!fullSync_ && !finishing_ && now - lastDeliveryEnd_ < opt_.burstWindow) {
+      auto until = std::min(lastEnqueue_ + opt_.quiet, firstQueued_ + opt_.maxGather);
+      if (now < until) {
+        cv_.wait_until(lock, until);
+        continue;
+      }
+    }
     inFlight_ = true;
     if (fullSync_) {
       auto fn = std::move(fullSync_);
@@ -341,6 +353,7 @@ void Target::run() {
     }
     lock.lock();
     inFlight_ = false;
+    lastDeliveryEnd_ = Clock::now();
     if (onStateChange_) onStateChange_();
   }
   spillToFailLogLocked();

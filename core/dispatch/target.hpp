@@ -42,6 +42,11 @@ class Target {
     std::size_t maxBatch = 100000;
     // The host filter's excludes for a full sync of the root, computed when it starts.
     std::function<std::vector<OwnedExclude>()> rootExcludes;
+    // Burst gathering (see run()): a delivery that starts within burstWindow of the previous one's end
+    // waits until no change arrived for quiet, or until the oldest queued change is maxGather old.
+    std::chrono::milliseconds burstWindow{100};
+    std::chrono::milliseconds quiet{20};
+    std::chrono::milliseconds maxGather{250};
   };
 
   Target(Options options, sdk::Instance* instance, std::unique_ptr<HostServices> host, FailLog& failLog,
@@ -98,6 +103,9 @@ class Target {
   bool finishing_ = false;
   int failures_ = 0;
   std::chrono::steady_clock::time_point backoffUntil_{};
+  std::chrono::steady_clock::time_point lastDeliveryEnd_{};
+  std::chrono::steady_clock::time_point lastEnqueue_{};
+  std::chrono::steady_clock::time_point firstQueued_{};  // when the queue last went from empty to not
   std::uint64_t batchSeq_ = 0;
   std::mt19937_64 rng_;
   std::thread thread_;
