@@ -79,6 +79,12 @@ bool Target::fullSyncActive() const {
   return fullSync_ != nullptr || fullRunning_;
 }
 
+std::chrono::milliseconds Target::fullSyncRunningFor() const {
+  std::lock_guard lock(mutex_);
+  if (!fullRunning_) return std::chrono::milliseconds(0);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - fullStarted_);
+}
+
 bool Target::idle() const {
   std::lock_guard lock(mutex_);
   return queue_.empty() && !inFlight_ && !fullSync_;
@@ -337,6 +343,7 @@ void Target::run() {
       auto fn = std::move(fullSync_);
       fullSync_ = nullptr;
       fullRunning_ = true;
+      fullStarted_ = Clock::now();
           // Changes queued meanwhile stay queued: rsync may have read their directory before they happened.
       lock.unlock();
       deliverFullSync(std::move(fn));

@@ -64,6 +64,8 @@ class Target {
   void join();
 
   bool fullSyncActive() const;  // requested or running
+  // How long the running full sync has been going; 0 when none runs.
+  std::chrono::milliseconds fullSyncRunningFor() const;
   bool idle() const;            // nothing queued, nothing in flight
   std::size_t queued() const;
   const std::string& name() const { return opt_.name; }
@@ -99,6 +101,7 @@ class Target {
   std::unordered_map<std::string, std::list<Item>::iterator> byPath_;
   std::function<std::vector<OwnedExclude>()> fullSync_;  // set while a full sync is requested
   bool fullRunning_ = false;
+  std::chrono::steady_clock::time_point fullStarted_{};
   bool inFlight_ = false;
   bool finishing_ = false;
   int failures_ = 0;

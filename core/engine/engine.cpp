@@ -276,6 +276,7 @@ void Engine::loop() {
   const std::int64_t cronEveryMs = std::int64_t(config_.crontab.minutes) * 60000;
   std::int64_t nextReplay = monoMs() + replayEveryMs;
   std::int64_t nextCron = monoMs() + cronEveryMs;
+  std::int64_t nextProgress = monoMs() + 10000;
 
   for (;;) {
     std::int64_t now = monoMs();
@@ -327,6 +328,16 @@ void Engine::loop() {
       if (!changes.empty())
         for (auto* t : root.targets) t->enqueue(changes);
     }
+    if (now >= nextProgress) {
+      // A long full sync says it is alive (rsync itself prints nothing until it is done).
+      nextProgress = now + 10000;
+      for (auto& t : targets_) {
+        auto running = t->fullSyncRunningFor();
+        if (running.count() >= 10000)
+          log::info(t->name(), ": full sync still running after ", running.count() / 1000, " s; ", t->queued(),
+                    " changes queued behind it");
+      }
+    }
     if (!ready) {
       bool syncing = false;
       for (auto& t : targets_) syncing = syncing || t->fullSyncActive();
@@ -343,8 +354,11 @@ void Engine::loop() {
     if (config_.crontab.enabled && now >= nextCron) {
       nextCron = now + cronEveryMs;
       log::info("crontab: full sync of every root");
-      for (auto& root : roots_)
+      for (auto& root : roots_) {
+        // Before any event is coalesced again: a create+delete may now reach a target through the sync.
+        root->coalescer->setPreciseDeletes(true);
         for (auto* t : root->targets) t->requestFullSync([this, r = root.get()] { return excludesFor(*r, true); });
+      }
     }
   }
 }
