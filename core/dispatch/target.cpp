@@ -244,10 +244,13 @@ void Target::deliverChanges(std::vector<Item> items) {
     batch.id = ++batchSeq_;
   }
   BatchReport report(events.size());
+  std::unique_lock<std::mutex> endpoint;
+  if (opt_.endpointLock && events.size() <= opt_.smallBatch) endpoint = std::unique_lock(*opt_.endpointLock);
   slots_.acquire();
   auto t0 = Clock::now();
   sdk::Status status = instance_->deliver(batch, report);
   slots_.release();
+  if (endpoint) endpoint.unlock();
   log::debug(opt_.name, ": batch ", batch.id, " of ", events.size(), " changes took ", msSince(t0), " ms");
 
   std::vector<std::string> delivered;
@@ -331,7 +334,7 @@ void Target::run() {
     // Adaptive batching: a change that finds the target idle leaves at once. One that queued up while a
     // delivery was running is part of a burst: gather until the burst pauses or the oldest change has
     // waited maxGather, so 10,000 files cost a handful of rsync sessions, not one per 10 ms of files.
-    if (!fullSync_ && !finishing_ && now - lastDeliveryEnd_ < opt_.burstWindow) {
+    if (!fullSync_ && !finishing_ && firstQueued_ < lastDeliveryEnd_ + opt_.burstWindow) {
       auto until = std::min(lastEnqueue_ + opt_.quiet, firstQueued_ + opt_.maxGather);
       if (now < until) {
         cv_.wait_until(lock, until);
