@@ -85,6 +85,11 @@ std::chrono::milliseconds Target::fullSyncRunningFor() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - fullStarted_);
 }
 
+bool Target::fullSyncTried() const {
+  std::lock_guard lock(mutex_);
+  return fullTried_ || (!fullSync_ && !fullRunning_);
+}
+
 bool Target::idle() const {
   std::lock_guard lock(mutex_);
   return queue_.empty() && !inFlight_ && !fullSync_;
@@ -302,6 +307,7 @@ void Target::deliverFullSync(std::function<std::vector<OwnedExclude>()> excludes
   slots_.release();
   std::unique_lock lock(mutex_);
   fullRunning_ = false;
+  fullTried_ = true;
   if (status == sdk::Status::Ok) {
     log::info(opt_.name, ": full sync done in ", msSince(t0), " ms");
     metrics::add("full_syncs", 1);

@@ -69,6 +69,8 @@ class Target {
   void join();
 
   bool fullSyncActive() const;  // requested or running
+  // A requested full sync has been tried at least once (it may be retrying: the remote is down).
+  bool fullSyncTried() const;
   // How long the running full sync has been going; 0 when none runs.
   std::chrono::milliseconds fullSyncRunningFor() const;
   bool idle() const;            // nothing queued, nothing in flight
@@ -106,6 +108,7 @@ class Target {
   std::unordered_map<std::string, std::list<Item>::iterator> byPath_;
   std::function<std::vector<OwnedExclude>()> fullSync_;  // set while a full sync is requested
   bool fullRunning_ = false;
+  bool fullTried_ = false;
   std::chrono::steady_clock::time_point fullStarted_{};
   bool inFlight_ = false;
   bool finishing_ = false;

@@ -344,12 +344,19 @@ void Engine::loop() {
       }
     }
     if (!ready) {
-      bool syncing = false;
-      for (auto& t : targets_) syncing = syncing || t->fullSyncActive();
-      if (!syncing) {
+      // Ready once every initial full sync is done, or has failed once and retries in the background:
+      // a dead remote must not keep the others from being reported in service.
+      bool tried = true;
+      std::size_t retrying = 0;
+      for (auto& t : targets_) {
+        tried = tried && t->fullSyncTried();
+        if (t->fullSyncActive()) ++retrying;
+      }
+      if (tried) {
         ready = true;
         log::info("ready: watching ", dirs, " directories in ", roots_.size(), " roots, pushing to ", targets_.size(),
                   " targets");
+        if (retrying > 0) log::warn(retrying, " targets have not finished their full sync yet; it is being retried");
       }
     }
     if (now >= nextReplay) {

@@ -88,3 +88,23 @@ TEST(Failure, target_down_then_back_up_catches_up) {
 
 }  // namespace
 }  // namespace fsrelay::test
+
+namespace fsrelay::test {
+namespace {
+
+// -r with one remote refusing us: the healthy one is synced and fsrelay reports ready, while the full sync
+// to the broken one keeps being retried in the background.
+TEST(Failure, dash_r_with_a_dead_remote_still_gets_ready_and_syncs_the_other) {
+  Scenario s({.modules = {"t1", "t2"}, .maxConnections = 0, .wrongPasswordModules = {"t2"}});
+  s.config.retry(2, 50, 100);
+  writeFile(s.src / "existing.txt", "was there before\n");
+  s.startRelay({"-r"});
+  ASSERT_TRUE(s.ready());
+  writeFile(s.src / "new.txt", "after ready\n");
+  EXPECT_EQ(waitEqual(s.src, {s.daemon.moduleDir("t1")}, 30s), "");
+  EXPECT_FALSE(fs::exists(s.daemon.moduleDir("t2") / "existing.txt"));
+  EXPECT_TRUE(s.terminatesCleanly());
+}
+
+}  // namespace
+}  // namespace fsrelay::test
