@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <unordered_set>
 
 #include "core/log/log.hpp"
 #include "core/util/escape.hpp"
@@ -100,32 +101,46 @@ std::size_t Target::queued() const {
   return queue_.size();
 }
 
-void Target::mergeLocked(PendingChange change, int attempts, bool keepNewer) {
+void Target::pushLocked(PendingChange change, int attempts, bool front) {
+  auto it = queue_.insert(front ? queue_.begin() : queue_.end(), Item{std::move(change), attempts});
+  // byPath_ names the newest item of a path; a retried (older) item takes the name only when it is free.
+  if (!front || !byPath_.count(it->change.path)) byPath_[it->change.path] = it;
+}
+
+bool Target::isBarrier(const PendingChange& older, const PendingChange& newer) {
+  // A directory deleted and made again: the Delete must stay, ahead of the new directory, so that its
+  // delivery (and the check after it) sees the directory came back and resyncs the root.
+  return older.op == sdk::Op::Delete && older.isDir && newer.op != sdk::Op::Delete;
+}
+
+void Target::mergeLocked(PendingChange change, int attempts, bool retry) {
   // A Move lists its old path too; a pending entry for the old path is covered by it.
-  if (change.op == sdk::Op::Move) {
+  if (change.op == sdk::Op::Move && !retry) {
     auto old = byPath_.find(change.oldPath);
-    if (old != byPath_.end() && !keepNewer) {
+    if (old != byPath_.end() && !isBarrier(old->second->change, change)) {
       queue_.erase(old->second);
       byPath_.erase(old);
     }
   }
   auto it = byPath_.find(change.path);
   if (it == byPath_.end()) {
-    queue_.push_back(Item{std::move(change), attempts});
-    byPath_[queue_.back().change.path] = std::prev(queue_.end());
+    pushLocked(std::move(change), attempts, retry);
     return;
   }
   Item& cur = *it->second;
-  PendingChange& older = keepNewer ? change : cur.change;
+  // retry: `change` comes back from a failed delivery, so the queued one is the newer.
+  PendingChange& older = retry ? change : cur.change;
+  PendingChange& newer = retry ? cur.change : change;
+  if (isBarrier(older, newer)) {
+    pushLocked(std::move(change), attempts, retry);
+    return;
+  }
   // Whichever entry is dropped, a Move's old path must still be deleted on the target.
   if (older.op == sdk::Op::Move) {
     PendingChange del{sdk::Op::Delete, older.isDir, older.oldPath, {}, older.wallNs};
-    if (!byPath_.count(del.path)) {
-      queue_.push_back(Item{std::move(del), 0});
-      byPath_[queue_.back().change.path] = std::prev(queue_.end());
-    }
+    if (!byPath_.count(del.path)) pushLocked(std::move(del), 0, retry);
   }
-  if (!keepNewer) {
+  if (!retry) {
     cur.change = std::move(change);
     cur.attempts = attempts;
   }
@@ -223,6 +238,7 @@ void Target::checkReplacedDirsLocked(const std::vector<Item>& items) {
   for (const auto& it : items) {
     const auto& c = it.change;
     if (c.op != sdk::Op::Delete || !c.isDir) continue;
+    log::debug(opt_.name, ": delivered the delete of directory ", escapeBytes(c.path), "; checking it is still gone");
     struct stat st;
     std::string abs = opt_.root + "/" + c.path;
     if (::lstat(abs.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -237,8 +253,12 @@ void Target::checkReplacedDirsLocked(const std::vector<Item>& items) {
 void Target::deliverChanges(std::vector<Item> items) {
   std::vector<sdk::Event> events;
   events.reserve(items.size());
+  bool debug = log::enabled(log::Level::Debug);
   for (const auto& it : items) {
     const auto& c = it.change;
+    if (debug)
+      log::debug(opt_.name, ": sending ", c.op == sdk::Op::Delete ? "delete " : c.op == sdk::Op::Move ? "move " : "upsert ",
+                 c.isDir ? "dir " : "", escapeBytes(c.path), c.op == sdk::Op::Move ? " from " + escapeBytes(c.oldPath) : "");
     events.push_back(sdk::Event{c.op, static_cast<std::uint8_t>(c.isDir), {c.path.data(), c.path.size()},
                                 {c.oldPath.data(), c.oldPath.size()}, c.wallNs});
   }
@@ -263,7 +283,8 @@ void Target::deliverChanges(std::vector<Item> items) {
   std::unique_lock lock(mutex_);
   if (status == sdk::Status::Ok) checkReplacedDirsLocked(items);
   bool anyRetry = false;
-  for (std::size_t i = 0; i < items.size(); ++i) {
+  // Retried items go back to the front, in their order (so walk backwards), ahead of newer arrivals.
+  for (std::size_t i = items.size(); i-- > 0;) {
     sdk::Status s = report.statusOf(i, status);
     if (s == sdk::Status::Ok) {
       delivered.push_back(items[i].change.path);
@@ -359,8 +380,12 @@ void Target::run() {
     } else {
       std::vector<Item> items;
       items.reserve(std::min(queue_.size(), opt_.maxBatch));
-      while (!queue_.empty() && items.size() < opt_.maxBatch) {
-        byPath_.erase(queue_.front().change.path);
+      std::unordered_set<std::string> inBatch;
+      // A path queued twice (behind a directory Delete) ends the batch: the second goes in the next one.
+      while (!queue_.empty() && items.size() < opt_.maxBatch && !inBatch.count(queue_.front().change.path)) {
+        auto named = byPath_.find(queue_.front().change.path);
+        if (named != byPath_.end() && named->second == queue_.begin()) byPath_.erase(named);
+        inBatch.insert(queue_.front().change.path);
         items.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }

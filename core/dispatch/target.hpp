@@ -84,7 +84,10 @@ class Target {
   };
 
   void run();
-  void mergeLocked(PendingChange change, int attempts, bool keepNewer);
+  // retry: the change is an older one coming back from a failed delivery.
+  void mergeLocked(PendingChange change, int attempts, bool retry);
+  void pushLocked(PendingChange change, int attempts, bool front);
+  static bool isBarrier(const PendingChange& older, const PendingChange& newer);
   void deliverChanges(std::vector<Item> items);
   // A directory deleted and made again before its Delete was delivered: rsync saw a directory and sent it
   // without recursing, so the target may still hold the old one's other entries. A full sync mends it.
@@ -105,7 +108,7 @@ class Target {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::list<Item> queue_;  // arrival order
-  std::unordered_map<std::string, std::list<Item>::iterator> byPath_;
+  std::unordered_map<std::string, std::list<Item>::iterator> byPath_;  // the newest item of each path
   std::function<std::vector<OwnedExclude>()> fullSync_;  // set while a full sync is requested
   bool fullRunning_ = false;
   bool fullTried_ = false;
