@@ -269,13 +269,10 @@ void Target::deliverChanges(std::vector<Item> items) {
     batch.id = ++batchSeq_;
   }
   BatchReport report(events.size());
-  std::unique_lock<std::mutex> endpoint;
-  if (opt_.endpointLock && events.size() <= opt_.smallBatch) endpoint = std::unique_lock(*opt_.endpointLock);
   slots_.acquire();
   auto t0 = Clock::now();
   sdk::Status status = instance_->deliver(batch, report);
   slots_.release();
-  if (endpoint) endpoint.unlock();
   log::debug(opt_.name, ": batch ", batch.id, " of ", events.size(), " changes took ", msSince(t0), " ms");
 
   std::vector<std::string> delivered;

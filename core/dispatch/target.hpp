@@ -47,11 +47,6 @@ class Target {
     std::chrono::milliseconds burstWindow{100};
     std::chrono::milliseconds quiet{30};
     std::chrono::milliseconds maxGather{250};
-    // Shared by the targets that push to one rsync daemon (same host and port). Small batches take it:
-    // measured on a loopback daemon, two sessions at once stall on delayed ACKs (56 ms median for a
-    // one-file change to two modules) where one after the other take 23 ms. Bursts stay parallel.
-    std::shared_ptr<std::mutex> endpointLock;
-    std::size_t smallBatch = 64;
   };
 
   Target(Options options, sdk::Instance* instance, std::unique_ptr<HostServices> host, FailLog& failLog,

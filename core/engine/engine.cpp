@@ -125,7 +125,6 @@ bool Engine::prepare() {
                     std::chrono::milliseconds(config_.tuning.retryMaxMs)};
 
   bool ok = true;
-  std::map<std::string, std::shared_ptr<std::mutex>> endpointLocks;
   for (const auto& lp : config_.localpaths) {
     auto root = std::make_unique<Root>();
     root->conf = lp;
@@ -172,12 +171,8 @@ bool Engine::prepare() {
         continue;
       }
       Root* rootPtr = root.get();
-      std::string endpoint = remote.ip + (rs.ssh ? ":ssh" : ":" + std::to_string(rs.port.value_or(873)));
-      auto& lock = endpointLocks[endpoint];
-      if (!lock) lock = std::make_shared<std::mutex>();
       Target::Options topt{name, lp.watch, retry, static_cast<std::size_t>(config_.tuning.maxBatchPaths),
                            [this, rootPtr] { return excludesFor(*rootPtr, false); }};
-      topt.endpointLock = lock;
       targets_.push_back(std::make_unique<Target>(topt, inst, std::move(host), *failLog_, *slots_, life_, [this] {
         if (wakeFd_ >= 0) {
           std::uint64_t one = 1;

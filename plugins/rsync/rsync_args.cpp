@@ -250,6 +250,19 @@ std::vector<std::string> stripDeleteOptions(const std::vector<std::string>& para
   return out;
 }
 
+bool needsModernProtocol(const std::vector<std::string>& params) {
+  for (const std::string& p : params) {
+    if (p == "--acls" || p == "--xattrs" || startsWith(p, "--protocol") || startsWith(p, "--iconv")) return true;
+    if (p.size() > 1 && p[0] == '-' && p[1] != '-') {
+      for (std::size_t i = 1; i < p.size(); ++i) {
+        if (std::string_view("efTBM@").find(p[i]) != std::string_view::npos) break;  // the rest is a value
+        if (p[i] == 'A' || p[i] == 'X') return true;
+      }
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> stripUpdateOption(const std::vector<std::string>& params) {
   std::vector<std::string> out;
   for (const std::string& p : params) {
@@ -330,10 +343,12 @@ ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool pro
           ++list.skippedDeletes;
         } else {
           add(path);  // missing in the source -> --delete-missing-args deletes it on the target
+          list.hasDeletes = true;
         }
         break;
       case sdk::Op::Move:
         if (propagateDeletes) {
+          list.hasDeletes = true;
           add(oldPath);  // gone from the source now, so deleted on the target
         } else {
           ++list.skippedDeletes;
@@ -367,6 +382,8 @@ std::vector<std::string> changesArgv(const Remote& remote, std::string_view root
   argv.insert(argv.end(), params.begin(), params.end());
   if (remote.quiet) argv.push_back("-q");
   // Our options come after PARAMS, so they win over a -r or --ignore-existing-args in sersync's params.
+  if (remote.fastHandshake && !remote.ssh && !list.hasDeletes && !needsModernProtocol(params))
+    argv.push_back("--protocol=29");
   argv.push_back("--no-r");
   argv.push_back("-d");
   argv.push_back("-I");  // an event means "changed": the size+whole-second quick check can miss it

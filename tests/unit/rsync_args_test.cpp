@@ -152,7 +152,7 @@ TEST(RsyncArgs, changes_argv_daemon_defaults) {
   ev.add(Op::Upsert, "a.txt");
   const ChangeList list = ev.build();
   EXPECT_EQ(changesArgv(daemon(), "/srv/www", list),
-            (Words{"rsync", "-artz", "-q", "--no-r", "-d", "-I", "--force", "--from0", "--files-from=-",
+            (Words{"rsync", "-artz", "-q", "--protocol=29", "--no-r", "-d", "-I", "--force", "--from0", "--files-from=-",
                    "--delete-missing-args", "--sockopts=TCP_NODELAY", "--password-file=/etc/rsync.pass",
                    "/srv/www/", "sync@127.0.0.1::www/"}));
 }
@@ -164,7 +164,7 @@ TEST(RsyncArgs, changes_argv_port_timeout_and_debug) {
   r.quiet = false;
   r.rsyncPath = "/opt/rsync/bin/rsync";
   const Words argv = changesArgv(r, "/srv/www/", Events().add(Op::Upsert, "x").build());
-  EXPECT_EQ(argv, (Words{"/opt/rsync/bin/rsync", "-artz", "--no-r", "-d", "-I", "--force", "--from0",
+  EXPECT_EQ(argv, (Words{"/opt/rsync/bin/rsync", "-artz", "--protocol=29", "--no-r", "-d", "-I", "--force", "--from0",
                          "--files-from=-", "--delete-missing-args", "--sockopts=TCP_NODELAY", "--port=8730",
                          "--password-file=/etc/rsync.pass", "--timeout=100", "/srv/www/",
                          "sync@127.0.0.1::www/"}));
@@ -191,8 +191,8 @@ TEST(RsyncArgs, changes_argv_strips_user_delete_and_overrides_recursion) {
   Remote r = daemon();
   r.params = {"-artuz", "-R", "--delete", "--delete-after", "-r"};
   const Words argv = changesArgv(r, "/srv/www", Events().add(Op::Upsert, "x").build());
-  const Words head(argv.begin(), argv.begin() + 6);
-  EXPECT_EQ(head, (Words{"rsync", "-artz", "-R", "-r", "-q", "--no-r"}));
+  const Words head(argv.begin(), argv.begin() + 7);
+  EXPECT_EQ(head, (Words{"rsync", "-artz", "-R", "-r", "-q", "--protocol=29", "--no-r"}));
   for (const std::string& w : argv) {
     EXPECT_TRUE(w.rfind("--del", 0) != 0 || w == "--delete-missing-args") << w;
   }
@@ -395,6 +395,30 @@ TEST(RsyncArgs, render_argv_quotes_for_reading) {
 TEST(RsyncArgs, update_option_is_stripped_from_bundles) {
   EXPECT_EQ(stripUpdateOption({"-artuz", "--update", "-u", "-v", "-eu", "--compress"}),
             (Words{"-artz", "-v", "-eu", "--compress"}));
+}
+
+TEST(RsyncArgs, changes_speak_protocol_29_unless_acls_or_xattrs_are_asked_for) {
+  Remote r = daemon();
+  const ChangeList list = Events().add(Op::Upsert, "x").build();
+  Words argv = changesArgv(r, "/srv/www", list);
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "--protocol=29"), argv.end());
+  r.params = {"-artuzAX"};
+  argv = changesArgv(r, "/srv/www", list);
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--protocol=29"), argv.end());
+  r.params = {"-artz", "--xattrs"};
+  EXPECT_TRUE(needsModernProtocol(r.params));
+  EXPECT_FALSE(needsModernProtocol({"-artuz", "-e", "ssh -A"}));
+  r.params = {"-artz"};
+  r.fastHandshake = false;
+  argv = changesArgv(r, "/srv/www", list);
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--protocol=29"), argv.end());
+  // Batches that delete keep the default protocol (protocol 29 fails on a path whose parent is gone).
+  argv = changesArgv(r, "/srv/www", Events().add(Op::Upsert, "x").add(Op::Delete, "gone/y").build());
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--protocol=29"), argv.end());
+  // Full syncs keep the default protocol.
+  r.fastHandshake = true;
+  argv = fullSyncArgv(r, "/srv/www");
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--protocol=29"), argv.end());
 }
 
 }  // namespace
