@@ -157,28 +157,37 @@ void Target::enqueue(const std::vector<PendingChange>& changes) {
 
 void Target::requestFullSync(std::function<std::vector<OwnedExclude>()> excludes) {
   std::lock_guard lock(mutex_);
-  fullSync_ = std::move(excludes);
+  fullSync_ = excludes ? std::move(excludes) : rootExcludes();
   cv_.notify_all();
 }
 
 void Target::replayFailLog() {
-  auto entries = failLog_.entriesFor(opt_.name);
-  if (entries.empty()) return;
   std::lock_guard lock(mutex_);
-  std::size_t n = 0;
+  replayFailLogLocked();
+}
+
+void Target::replayFailLogLocked() {
+  auto entries = failLog_.entriesFor(opt_.name);  // lock order: ours, then the fail log's
+  if (entries.empty()) return;
+  std::size_t queued = 0;
   for (auto& e : entries) {
     if (e.kind == "full") {
-      if (!fullSync_) fullSync_ = [] { return std::vector<OwnedExclude>{}; };
+      if (!fullSync_) fullSync_ = rootExcludes();
       continue;
     }
     PendingChange c{e.kind == "delete" ? sdk::Op::Delete : sdk::Op::Upsert, e.isDir, e.path, {}, 0};
     if (!byPath_.count(c.path)) {
       mergeLocked(std::move(c), 0, false);
-      ++n;
+      ++queued;
     }
   }
-  log::info(opt_.name, ": replaying ", entries.size(), " fail-log entries");
+  log::info(opt_.name, ": replaying ", entries.size(), " fail-log entries (", queued, " not already queued)");
   cv_.notify_all();
+}
+
+std::function<std::vector<OwnedExclude>()> Target::rootExcludes() const {
+  if (opt_.rootExcludes) return opt_.rootExcludes;
+  return [] { return std::vector<OwnedExclude>{}; };
 }
 
 std::vector<FailEntry> Target::toFailEntries(const std::vector<Item>& items) const {
@@ -216,11 +225,7 @@ void Target::onOutcomeLocked(bool ok, const std::string& message) {
       failures_ = 0;
       backoffUntil_ = {};
       // The target is back: what it missed goes now rather than at the next timed replay.
-      if (failLog_.sizeFor(opt_.name) > 0) {
-        mutex_.unlock();
-        replayFailLog();
-        mutex_.lock();
-      }
+      replayFailLogLocked();
     }
     return;
   }
@@ -244,7 +249,7 @@ void Target::checkReplacedDirsLocked(const std::vector<Item>& items) {
     if (::lstat(abs.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       log::info(opt_.name, ": ", escapeBytes(c.path), " was deleted and made again; full sync to drop its old entries");
       metrics::add("replaced_dir_resyncs", 1);
-      fullSync_ = opt_.rootExcludes ? opt_.rootExcludes : [] { return std::vector<OwnedExclude>{}; };
+      fullSync_ = rootExcludes();
       return;
     }
   }

@@ -56,7 +56,8 @@ class Target {
   void start();
   void enqueue(const std::vector<PendingChange>& changes);
   // excludes is called on the worker thread when the sync starts, so it sees the tree as it is then.
-  void requestFullSync(std::function<std::vector<OwnedExclude>()> excludes);
+  // Without excludes, the root's filter excludes (Options::rootExcludes) apply.
+  void requestFullSync(std::function<std::vector<OwnedExclude>()> excludes = nullptr);
   // Re-queues this target's fail-log entries (they stay in the log until delivered).
   void replayFailLog();
   // Stops taking new work once the queue is empty (or abort is set); what remains goes to the fail log.
@@ -79,6 +80,9 @@ class Target {
   };
 
   void run();
+  void replayFailLogLocked();
+  // The root's filter excludes for a full sync the target starts by itself (replay, replaced directory).
+  std::function<std::vector<OwnedExclude>()> rootExcludes() const;
   // retry: the change is an older one coming back from a failed delivery.
   void mergeLocked(PendingChange change, int attempts, bool retry);
   void pushLocked(PendingChange change, int attempts, bool front);

@@ -238,7 +238,7 @@ void Engine::handleOverflow(Root& root) {
             ": events were lost; rescanning it and running a full sync to each of its remotes "
             "(raise fs.inotify.max_queued_events to make this rarer)");
   root.watcher->rescan();
-  for (auto* t : root.targets) t->requestFullSync([this, &root] { return excludesFor(root, false); });
+  for (auto* t : root.targets) t->requestFullSync();
 }
 
 int Engine::run() {
@@ -261,7 +261,7 @@ int Engine::run() {
   }
   if (options_.fullSync) {
     for (auto& root : roots_)
-      for (auto* t : root->targets) t->requestFullSync([this, r = root.get()] { return excludesFor(*r, false); });
+      for (auto* t : root->targets) t->requestFullSync();
   }
   loop();
   shutdown();
