@@ -22,15 +22,26 @@ int listPlugins(const CliOptions& options) {
   std::vector<std::string> dirs = options.pluginDirs;
   for (auto& d : PluginLoader::defaultDirs()) dirs.push_back(d);
   PluginLoader loader(dirs);
-  std::string err;
-  auto p = loader.load("rsync", &err);
-  if (!p) {
-    std::cerr << "fsrelay: " << err << "\n";
+  auto files = loader.discover();
+  std::cout << "plugin folders: ";
+  for (std::size_t i = 0; i < dirs.size(); ++i) std::cout << (i ? ", " : "") << dirs[i];
+  std::cout << "\nthis fsrelay: plugin API " << FSRELAY_SDK_API_MAJOR << "." << FSRELAY_SDK_API_MINOR << ", ABI "
+            << FSRELAY_SDK_ABI_TAG << "\n";
+  if (files.empty()) {
+    std::cerr << "fsrelay: no plugins (fsrelay-*.so) found\n";
     return 1;
   }
-  std::cout << p->descriptor->name << "\t" << p->descriptor->version << "\tAPI " << p->descriptor->api_major << "."
-            << p->descriptor->api_minor << "\t" << p->path << "\t" << (p->descriptor->summary ? p->descriptor->summary : "")
-            << "\n";
+  for (const auto& file : files) {
+    std::string err;
+    auto p = loader.load(file, &err);
+    if (!p) {
+      std::cout << "refused\t-\t-\t" << file << "\t" << err << "\n";
+      continue;
+    }
+    std::cout << p->descriptor->name << "\t" << p->descriptor->version << "\tAPI " << p->descriptor->api_major << "."
+              << p->descriptor->api_minor << "\t" << p->path << "\t"
+              << (p->descriptor->summary ? p->descriptor->summary : "") << "\n";
+  }
   return 0;
 }
 
@@ -62,13 +73,6 @@ int main(int argc, char** argv) {
   }
   Config config = std::move(*loaded.config);
   const std::string stateDir = config.tuning.stateDir.empty() ? defaultStateDir(opt.configPath) : config.tuning.stateDir;
-  if (!opt.pluginOnly.empty()) {
-    std::cerr << "fsrelay: -m " << opt.pluginOnly.front()
-              << ": plugin-only mode comes with the plugin host (command, socket, http, refreshCDN plugins); "
-                 "this version only pushes with rsync. Run without -m.\n";
-    return 2;
-  }
-
   log::Level level = config.debug ? log::Level::Debug : log::Level::Info;
   if (!log::parseLevel(config.tuning.logLevel, &level) && !config.debug) level = log::Level::Info;
   if (config.debug) level = log::Level::Debug;

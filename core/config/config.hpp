@@ -115,8 +115,8 @@ struct Config {
   RsyncConf rsync;
   FailLogConf failLog;
   CrontabConf crontab;
-  PluginRef plugin;
-  std::vector<XmlNode> pluginSections;  // <plugin name="..."> under <head>, kept for the plugins issue
+  std::vector<PluginRef> plugins;       // <sersync><plugin start name>, in order (sersync had one)
+  std::vector<XmlNode> pluginSections;  // <plugin name="..."> under <head>: read by the plugin host
   TuningConf tuning;
 };
 

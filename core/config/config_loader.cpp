@@ -226,7 +226,7 @@ class Loader {
                      {"rsync", false, [&](const El& e) { rsync(e); }},
                      {"failLog", false, [&](const El& e) { failLog(e); }},
                      {"crontab", false, [&](const El& e) { crontab(e); }},
-                     {"plugin", false, [&](const El& e) { pluginRef(e); }},
+                     {"plugin", true, [&](const El& e) { pluginRef(e); }},
                  });
   }
 
@@ -346,7 +346,7 @@ class Loader {
 
   void pluginRef(const El& el) {
     AttrReader r(el, sink_, {"start", "name"});
-    PluginRef& p = cfg_.plugin;
+    PluginRef& p = cfg_.plugins.emplace_back();
     p.line = r.line();
     flag(r, "start", p.enabled);
     if (p.enabled) {

@@ -1,6 +1,8 @@
 // The per-target worker: takes everything queued as one batch, delivers it, and applies the retry policy.
 #include "core/dispatch/target.hpp"
 
+#include <ctime>
+
 #include <sys/stat.h>
 
 #include <chrono>
@@ -218,8 +220,36 @@ void Target::spillToFailLogLocked() {
   }
 }
 
+sdk::Status Target::callDeliver(const sdk::Batch& batch, sdk::Report& report, std::string* thrown) {
+  // The SDK asks plugins not to throw; this is the last resort that keeps the daemon and the other
+  // targets running when one does. The batch is retried like any transient failure.
+  try {
+    return instance_->deliver(batch, report);
+  } catch (const std::exception& e) {
+    *thrown = std::string("plugin threw: ") + e.what();
+  } catch (...) {
+    *thrown = "plugin threw an exception that is not a std::exception";
+  }
+  metrics::add("plugin_exceptions", 1);
+  std::lock_guard lock(mutex_);
+  ++stats_.exceptions;
+  log::error(opt_.name, ": batch ", batch.id, ": ", *thrown);
+  return sdk::Status::Retry;
+}
+
+TargetStats Target::stats() const {
+  std::lock_guard lock(mutex_);
+  TargetStats s = stats_;
+  s.queued = queue_.size();
+  s.inFlight = inFlight_;
+  s.fullSync = fullRunning_ ? "running" : fullSync_ ? "queued" : "idle";
+  return s;
+}
+
 void Target::onOutcomeLocked(bool ok, const std::string& message) {
   if (ok) {
+    ++stats_.batches;
+    stats_.lastOkUnix = std::time(nullptr);
     if (failures_ > 0) {
       log::info(opt_.name, ": target accepts transfers again after ", failures_, " failed attempts");
       failures_ = 0;
@@ -230,6 +260,9 @@ void Target::onOutcomeLocked(bool ok, const std::string& message) {
     return;
   }
   ++failures_;
+  ++stats_.retries;
+  stats_.lastErrorUnix = std::time(nullptr);
+  stats_.lastError = message.empty() ? "no reason given" : message;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   auto delay = opt_.retry.delay(failures_, unit(rng_));
   backoffUntil_ = Clock::now() + delay;
@@ -276,7 +309,8 @@ void Target::deliverChanges(std::vector<Item> items) {
   BatchReport report(events.size());
   slots_.acquire();
   auto t0 = Clock::now();
-  sdk::Status status = instance_->deliver(batch, report);
+  std::string thrown;
+  sdk::Status status = callDeliver(batch, report, &thrown);
   slots_.release();
   log::debug(opt_.name, ": batch ", batch.id, " of ", events.size(), " changes took ", msSince(t0), " ms");
 
@@ -287,7 +321,7 @@ void Target::deliverChanges(std::vector<Item> items) {
   bool anyRetry = false;
   // Retried items go back to the front, in their order (so walk backwards), ahead of newer arrivals.
   for (std::size_t i = items.size(); i-- > 0;) {
-    sdk::Status s = report.statusOf(i, status);
+    sdk::Status s = thrown.empty() ? report.statusOf(i, status) : sdk::Status::Retry;
     if (s == sdk::Status::Ok) {
       delivered.push_back(items[i].change.path);
       if (items[i].change.op == sdk::Op::Move) delivered.push_back(items[i].change.oldPath);
@@ -299,13 +333,15 @@ void Target::deliverChanges(std::vector<Item> items) {
     }
   }
   metrics::add("changes_delivered", static_cast<std::int64_t>(delivered.size()));
+  stats_.delivered += delivered.size();
+  stats_.failed += failed.size();
   if (!failed.empty()) {
     metrics::add("changes_failed", static_cast<std::int64_t>(failed.size()));
     log::error(opt_.name, ": ", failed.size(), " changes written to the fail log ", failLog_.path(), " (",
                report.text().empty() ? "delivery failed" : report.text(), ")");
     failLog_.add(toFailEntries(failed));
   }
-  onOutcomeLocked(status == sdk::Status::Ok && !anyRetry && failed.empty(), report.text());
+  onOutcomeLocked(status == sdk::Status::Ok && !anyRetry && failed.empty(), thrown.empty() ? report.text() : thrown);
   lock.unlock();
   if (!delivered.empty()) failLog_.remove(opt_.name, delivered);
 }
@@ -326,7 +362,8 @@ void Target::deliverFullSync(std::function<std::vector<OwnedExclude>()> excludes
   BatchReport report(0);
   slots_.acquire();
   auto t0 = Clock::now();
-  sdk::Status status = instance_->deliver(batch, report);
+  std::string thrown;
+  sdk::Status status = callDeliver(batch, report, &thrown);
   slots_.release();
   std::unique_lock lock(mutex_);
   fullRunning_ = false;
@@ -339,7 +376,7 @@ void Target::deliverFullSync(std::function<std::vector<OwnedExclude>()> excludes
   } else {
     failLog_.add({FailEntry{opt_.name, opt_.root, "full", true, "."}});
   }
-  onOutcomeLocked(status == sdk::Status::Ok, report.text());
+  onOutcomeLocked(status == sdk::Status::Ok, thrown.empty() ? report.text() : thrown);
   lock.unlock();
   if (status == sdk::Status::Ok) failLog_.remove(opt_.name, {"."});
 }

@@ -30,6 +30,21 @@ struct OwnedExclude {
 
 using TransferSlots = std::counting_semaphore<1024>;
 
+// What a target has done so far, for the status endpoint and metrics.
+struct TargetStats {
+  std::size_t queued = 0;
+  bool inFlight = false;
+  const char* fullSync = "idle";  // "idle", "queued" or "running"
+  std::uint64_t delivered = 0;    // changes delivered
+  std::uint64_t batches = 0;      // deliveries that succeeded
+  std::uint64_t retries = 0;      // deliveries that failed and were (or will be) retried
+  std::uint64_t failed = 0;       // changes written to the fail log
+  std::uint64_t exceptions = 0;   // deliveries that threw
+  std::int64_t lastOkUnix = 0;
+  std::int64_t lastErrorUnix = 0;
+  std::string lastError;
+};
+
 // Adaptive batching: while a delivery is in flight, new changes gather; when it returns, everything
 // gathered goes out as the next batch. A lone change therefore leaves at once, and a burst costs a handful
 // of deliveries. At most one delivery per target is in flight, so changes to a path reach it in order.
@@ -38,6 +53,7 @@ class Target {
   struct Options {
     std::string name;  // stable across restarts: the fail log keys on it
     std::string root;
+    std::string plugin;  // the plugin's name, for status and metrics
     RetryPolicy retry;
     std::size_t maxBatch = 100000;
     // The host filter's excludes for a full sync of the root, computed when it starts.
@@ -71,7 +87,10 @@ class Target {
   std::chrono::milliseconds fullSyncRunningFor() const;
   bool idle() const;            // nothing queued, nothing in flight
   std::size_t queued() const;
+  TargetStats stats() const;
   const std::string& name() const { return opt_.name; }
+  const std::string& root() const { return opt_.root; }
+  const std::string& plugin() const { return opt_.plugin; }
 
  private:
   struct Item {
@@ -80,6 +99,8 @@ class Target {
   };
 
   void run();
+  // instance_->deliver, with an exception that escapes the plugin turned into a Retry of the batch.
+  sdk::Status callDeliver(const sdk::Batch& batch, sdk::Report& report, std::string* thrown);
   void replayFailLogLocked();
   // The root's filter excludes for a full sync the target starts by itself (replay, replaced directory).
   std::function<std::vector<OwnedExclude>()> rootExcludes() const;
@@ -120,6 +141,7 @@ class Target {
   std::chrono::steady_clock::time_point lastEnqueue_{};
   std::chrono::steady_clock::time_point firstQueued_{};  // when the queue last went from empty to not
   std::uint64_t batchSeq_ = 0;
+  TargetStats stats_;
   std::mt19937_64 rng_;
   std::thread thread_;
 };

@@ -1,5 +1,6 @@
 // Event loop and lifecycle of the daemon.
 #include "core/engine/engine.hpp"
+#include "core/engine/engine_root.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -8,12 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <iostream>
 #include <thread>
 
 #include "core/log/log.hpp"
+#include "core/plugin/plugin_sections.hpp"
 #include "core/plugin/plugin_settings.hpp"
 #include "core/util/escape.hpp"
 #include "core/util/metrics.hpp"
@@ -46,14 +49,6 @@ const char* kindName(ChangeKind k) {
 
 }  // namespace
 
-struct Engine::Root {
-  LocalPathConf conf;
-  std::unique_ptr<Watcher> watcher;
-  std::unique_ptr<Coalescer> coalescer;
-  std::unique_ptr<Sink> sink;
-  std::vector<Target*> targets;
-  bool overflowed = false;
-};
 
 // Feeds one root's watcher output into its coalescer.
 class Engine::Sink final : public WatchSink {
@@ -93,48 +88,97 @@ std::string Engine::targetName(const LocalPathConf& lp, const RemoteConf& r) con
   return "rsync " + lp.watch + " -> " + user + r.ip + (rs.ssh ? ":" : "::") + r.name;
 }
 
-bool Engine::prepare() {
+void Engine::error(int line, const std::string& message) const {
+  std::cerr << Diagnostic{Diagnostic::Severity::Error, config_.file, line, message}.format() << "\n";
+}
+
+bool Engine::buildFilters() {
   std::string err;
   int line = 0;
   auto filter = Filter::build(config_.filter, &err, &line);
   if (!filter) {
-    std::cerr << Diagnostic{Diagnostic::Severity::Error, config_.file, line, err}.format() << "\n";
+    error(line, err);
     return false;
   }
   filter_ = std::move(*filter);
   auto temps = TempNames::build(config_.tuning.tempPatterns, &err);
   if (!temps) {
-    std::cerr << Diagnostic{Diagnostic::Severity::Error, config_.file, 0, err}.format() << "\n";
+    error(0, err);
     return false;
   }
   tempNames_ = std::move(*temps);
+  return true;
+}
 
-  std::vector<std::string> dirs = options_.pluginDirs;
-  if (!config_.tuning.pluginDir.empty()) dirs.push_back(config_.tuning.pluginDir);
-  for (auto& d : PluginLoader::defaultDirs()) dirs.push_back(d);
-  loader_ = std::make_unique<PluginLoader>(dirs);
-  rsync_ = loader_->load("rsync", &err);
-  if (!rsync_) {
+Engine::Root& Engine::rootFor(const std::string& watch) {
+  for (auto& r : roots_)
+    if (r->conf.watch == watch) return *r;
+  auto root = std::make_unique<Root>();
+  root->conf.watch = watch;
+  Coalescer::Options copt;
+  copt.tempHoldMs = config_.tuning.tempHoldMs;
+  copt.writeHoldMs = config_.tuning.writeHoldMs;
+  copt.isTemp = [this](std::string_view name) { return tempNames_.isTemp(name); };
+  root->coalescer = std::make_unique<Coalescer>(copt);
+  root->watcher = std::make_unique<InotifyWatcher>(watch, filter_, config_.inotify, config_.xfs);
+  root->sink = std::make_unique<Sink>(*root);
+  roots_.push_back(std::move(root));
+  return *roots_.back();
+}
+
+bool Engine::addTarget(const LoadedPlugin& plugin, const std::string& name, Root& root, const PluginSettings& settings,
+                       int line) {
+  for (const auto& t : targets_) {
+    if (t->name() != name) continue;
+    error(line, "two targets are both called '" + name + "' (the same plugin, root and destination twice)");
+    return false;
+  }
+  auto host = std::make_unique<HostServices>(name, life_, this);
+  char errbuf[512] = {0};
+  sdk::CreateArgs args{FSRELAY_SDK_API_MINOR, host.get(), settings.data(), settings.size(),
+                       {name.data(), name.size()}, {root.conf.watch.data(), root.conf.watch.size()},
+                       errbuf, sizeof errbuf};
+  sdk::Instance* inst = nullptr;
+  std::string thrown;
+  try {
+    inst = plugin.descriptor->create(&args);
+  } catch (const std::exception& e) {
+    thrown = e.what();
+  } catch (...) {
+    thrown = "an unknown exception";
+  }
+  if (!inst) {
+    error(line, "cannot set up " + name + ": " +
+                    (!thrown.empty() ? "the plugin threw " + thrown : errbuf[0] ? errbuf : "the plugin refused its settings"));
+    return false;
+  }
+  RetryPolicy retry{config_.tuning.retryLimit, std::chrono::milliseconds(config_.tuning.retryInitialMs),
+                    std::chrono::milliseconds(config_.tuning.retryMaxMs)};
+  Root* rootPtr = &root;
+  Target::Options topt{name, root.conf.watch, plugin.descriptor->name, retry,
+                       static_cast<std::size_t>(config_.tuning.maxBatchPaths),
+                       [this, rootPtr] { return excludesFor(*rootPtr, false); }};
+  targets_.push_back(std::make_unique<Target>(topt, inst, std::move(host), *failLog_, *slots_, life_, [this] {
+    if (wakeFd_ >= 0) {
+      std::uint64_t one = 1;
+      [[maybe_unused]] auto r = ::write(wakeFd_, &one, sizeof one);
+    }
+  }));
+  root.targets.push_back(targets_.back().get());
+  return true;
+}
+
+bool Engine::prepareRsync() {
+  std::string err;
+  auto rsync = loader_->load("rsync", &err);
+  if (!rsync) {
     std::cerr << "fsrelay: " << err << "\n";
     return false;
   }
-
-  failLog_ = std::make_unique<FailLog>(config_.failLog.path);
-  slots_ = std::make_unique<TransferSlots>(options_.threads);
-  RetryPolicy retry{config_.tuning.retryLimit, std::chrono::milliseconds(config_.tuning.retryInitialMs),
-                    std::chrono::milliseconds(config_.tuning.retryMaxMs)};
-
+  plugins_.push_back(rsync);
   bool ok = true;
   for (const auto& lp : config_.localpaths) {
-    auto root = std::make_unique<Root>();
-    root->conf = lp;
-    Coalescer::Options copt;
-    copt.tempHoldMs = config_.tuning.tempHoldMs;
-    copt.writeHoldMs = config_.tuning.writeHoldMs;
-    copt.isTemp = [this](std::string_view name) { return tempNames_.isTemp(name); };
-    root->coalescer = std::make_unique<Coalescer>(copt);
-    root->watcher = std::make_unique<InotifyWatcher>(lp.watch, filter_, config_.inotify, config_.xfs);
-    root->sink = std::make_unique<Sink>(*root);
+    Root& root = rootFor(lp.watch);
     for (const auto& remote : lp.remotes) {
       const auto& rs = config_.rsync;
       std::map<std::string, std::string> values{{"root", lp.watch},
@@ -151,48 +195,116 @@ bool Engine::prepare() {
       if (rs.port) values["port"] = std::to_string(*rs.port);
       if (rs.timeout) values["timeout"] = std::to_string(*rs.timeout);
       PluginSettings settings;
-      if (!settings.build(*rsync_->descriptor, values, &err)) {
-        std::cerr << Diagnostic{Diagnostic::Severity::Error, config_.file, remote.line, err}.format() << "\n";
+      if (!settings.build(*rsync->descriptor, values, &err)) {
+        error(remote.line, err);
         ok = false;
         continue;
       }
-      std::string name = targetName(lp, remote);
-      auto host = std::make_unique<HostServices>(name, life_);
-      char errbuf[512] = {0};
-      sdk::CreateArgs args{FSRELAY_SDK_API_MINOR, host.get(), settings.data(), settings.size(),
-                           {name.data(), name.size()}, errbuf, sizeof errbuf};
-      sdk::Instance* inst = rsync_->descriptor->create(&args);
-      if (!inst) {
-        std::cerr << Diagnostic{Diagnostic::Severity::Error, config_.file, remote.line,
-                                "cannot set up " + name + ": " + (errbuf[0] ? errbuf : "plugin refused its settings")}
-                         .format()
-                  << "\n";
-        ok = false;
-        continue;
-      }
-      Root* rootPtr = root.get();
-      Target::Options topt{name, lp.watch, retry, static_cast<std::size_t>(config_.tuning.maxBatchPaths),
-                           [this, rootPtr] { return excludesFor(*rootPtr, false); }};
-      targets_.push_back(std::make_unique<Target>(topt, inst, std::move(host), *failLog_, *slots_, life_, [this] {
-        if (wakeFd_ >= 0) {
-          std::uint64_t one = 1;
-          [[maybe_unused]] auto r = ::write(wakeFd_, &one, sizeof one);
-        }
-      }));
-      root->targets.push_back(targets_.back().get());
+      ok = addTarget(*rsync, targetName(lp, remote), root, settings, remote.line) && ok;
     }
-    roots_.push_back(std::move(root));
+  }
+  return ok;
+}
+
+// A plugin named by <sersync><plugin start="true"> or -m: every <plugin name="..."> section of that name
+// (compared without case, so sersync's refreshCDN finds fsrelay-refreshcdn.so), or defaults without one.
+bool Engine::preparePlugin(const std::string& name, int refLine) {
+  std::vector<const XmlNode*> sections;
+  for (const auto& s : config_.pluginSections) {
+    for (const auto& [k, v] : s.attributes)
+      if (k == "name" && pluginFileName(v) == pluginFileName(name)) sections.push_back(&s);
+  }
+  if (sections.empty()) sections.push_back(nullptr);
+  std::vector<std::string> defaultRoots;
+  for (const auto& lp : config_.localpaths) defaultRoots.push_back(lp.watch);
+  bool ok = true;
+  for (const XmlNode* section : sections) {
+    std::string path;
+    if (section)
+      for (const auto& [k, v] : section->attributes)
+        if (k == "path") path = v;
+    const int line = section ? section->line : refLine;
+    std::string err;
+    auto plugin = loader_->load(path.empty() ? pluginFileName(name) : path, &err);
+    if (!plugin) {
+      error(line, err);
+      ok = false;
+      continue;
+    }
+    if (std::find(plugins_.begin(), plugins_.end(), plugin) == plugins_.end()) plugins_.push_back(plugin);
+    SectionPlan plan = planSection(section, *plugin->descriptor, defaultRoots, config_.host);
+    if (!plan.error.empty()) {
+      error(plan.errorLine ? plan.errorLine : line, plan.error);
+      ok = false;
+      continue;
+    }
+    if (plan.instances.empty()) {
+      error(line, "plugin " + name + " has no root to serve: give its section a <localpath watch=\"...\">, or list "
+                  "roots under <sersync>");
+      ok = false;
+      continue;
+    }
+    for (const auto& inst : plan.instances) {
+      PluginSettings settings;
+      int errLine = 0;
+      if (!settings.build(*plugin->descriptor, inst.values, &err, &errLine)) {
+        error(errLine ? errLine : inst.line ? inst.line : line, err);
+        ok = false;
+        continue;
+      }
+      std::string targetName = std::string(plugin->descriptor->name) + " " + inst.root;
+      if (!inst.label.empty()) targetName += " -> " + inst.label;
+      ok = addTarget(*plugin, targetName, rootFor(inst.root), settings, inst.line ? inst.line : line) && ok;
+    }
+  }
+  return ok;
+}
+
+bool Engine::prepare() {
+  if (!buildFilters()) return false;
+  std::vector<std::string> dirs = options_.pluginDirs;
+  if (!config_.tuning.pluginDir.empty()) dirs.push_back(config_.tuning.pluginDir);
+  for (auto& d : PluginLoader::defaultDirs()) dirs.push_back(d);
+  loader_ = std::make_unique<PluginLoader>(dirs);
+  failLog_ = std::make_unique<FailLog>(config_.failLog.path);
+  slots_ = std::make_unique<TransferSlots>(options_.threads);
+
+  // -m NAME[,NAME] runs only the named plugins; "rsync" among them keeps the rsync push.
+  std::vector<std::pair<std::string, int>> wanted;
+  bool withRsync = options_.pluginOnly.empty();
+  if (options_.pluginOnly.empty()) {
+    for (const auto& ref : config_.plugins)
+      if (ref.enabled) wanted.emplace_back(ref.name, ref.line);
+  } else {
+    for (const auto& n : options_.pluginOnly) {
+      if (pluginFileName(n) == "rsync") withRsync = true;
+      else wanted.emplace_back(n, 0);
+    }
+  }
+  bool ok = true;
+  if (withRsync) ok = prepareRsync();
+  std::vector<std::string> seen;
+  for (const auto& [name, line] : wanted) {
+    if (std::find(seen.begin(), seen.end(), pluginFileName(name)) != seen.end()) continue;
+    seen.push_back(pluginFileName(name));
+    ok = preparePlugin(name, line) && ok;
+  }
+  if (ok && targets_.empty()) {
+    error(0, withRsync ? "nothing to do: no <localpath> with a <remote> under <sersync>, and no plugin enabled"
+                       : "nothing to do: the plugins named by -m serve no root");
+    return false;
   }
   return ok;
 }
 
 void Engine::describe() const {
   std::cout << "configuration " << config_.file << " is valid\n";
-  std::cout << "plugin rsync: " << rsync_->path << " (version " << rsync_->descriptor->version << ", API "
-            << rsync_->descriptor->api_major << "." << rsync_->descriptor->api_minor << ")\n";
+  for (const auto& p : plugins_)
+    std::cout << "plugin " << p->descriptor->name << ": " << p->path << " (version " << p->descriptor->version << ", API "
+              << p->descriptor->api_major << "." << p->descriptor->api_minor << ")\n";
   for (const auto& root : roots_) {
     std::cout << "watch " << escapeBytes(root->conf.watch) << "\n";
-    for (const auto* t : root->targets) std::cout << "  push: " << escapeBytes(t->name()) << "\n";
+    for (const auto* t : root->targets) std::cout << "  to: " << escapeBytes(t->name()) << "\n";
   }
   std::cout << "rsync params: " << config_.rsync.commonParams << (config_.rsync.auth ? ", auth" : "")
             << (config_.rsync.port ? ", port " + std::to_string(*config_.rsync.port) : "")
@@ -212,6 +324,7 @@ bool Engine::startWatching() {
       log::error(err);
       return false;
     }
+    root->watches = root->watcher->watchCount();
     log::info("watching ", escapeBytes(root->conf.watch), ": ", root->watcher->watchCount(), " directories in ",
               monoMs() - t0, " ms");
   }
@@ -321,6 +434,7 @@ void Engine::loop() {
         root.watcher->tick(*root.sink, now);
       }
       if (root.overflowed) handleOverflow(root);
+      root.watches = root.watcher->watchCount();
       bool fullActive = false;
       for (auto* t : root.targets) fullActive = fullActive || t->fullSyncActive();
       root.coalescer->setPreciseDeletes(fullActive);
@@ -349,6 +463,7 @@ void Engine::loop() {
       }
       if (tried) {
         ready = true;
+        ready_ = true;
         log::info("ready: watching ", dirs, " directories in ", roots_.size(), " roots, pushing to ", targets_.size(),
                   " targets");
         if (retrying > 0) log::warn(retrying, " targets have not finished their full sync yet; it is being retried");

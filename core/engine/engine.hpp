@@ -1,6 +1,8 @@
 // The daemon's event loop: watchers in, coalescers in the middle, targets out; timers and shutdown.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,11 +16,12 @@
 #include "core/filter/filter.hpp"
 #include "core/plugin/host_services.hpp"
 #include "core/plugin/plugin_loader.hpp"
+#include "core/plugin/plugin_settings.hpp"
 #include "core/watch/watcher.hpp"
 
 namespace fsrelay {
 
-class Engine {
+class Engine final : public HostControl {
  public:
   Engine(Config config, CliOptions options);
   ~Engine();
@@ -31,10 +34,23 @@ class Engine {
   // Watches, syncs and runs until SIGTERM/SIGINT; returns the exit status. Signals must be blocked.
   int run();
 
+  // HostControl: what plugins see of the daemon (the http plugin's /status, /metrics, POST /sync).
+  std::string statusJson() const override;
+  std::string metricsText() const override;
+  bool requestFullSync(const std::string& root, const std::string& target, std::string* error) override;
+
  private:
   struct Root;
   class Sink;
 
+  bool buildFilters();
+  bool prepareRsync();
+  bool preparePlugin(const std::string& name, int refLine);
+  Root& rootFor(const std::string& watch);
+  // Creates the plugin instance and its target; prints a file:line error and returns false on a problem.
+  bool addTarget(const LoadedPlugin& plugin, const std::string& name, Root& root, const PluginSettings& settings,
+                 int line);
+  void error(int line, const std::string& message) const;
   bool startWatching();
   void loop();
   void shutdown();
@@ -50,11 +66,13 @@ class Engine {
   std::unique_ptr<FailLog> failLog_;
   std::unique_ptr<TransferSlots> slots_;
   std::unique_ptr<PluginLoader> loader_;
-  std::shared_ptr<LoadedPlugin> rsync_;
+  std::vector<std::shared_ptr<LoadedPlugin>> plugins_;
   std::vector<std::unique_ptr<Root>> roots_;
   std::vector<std::unique_ptr<Target>> targets_;  // destroyed before loader_/rsync_ (declared after)
   int signalFd_ = -1;
   int wakeFd_ = -1;
+  std::atomic<bool> ready_{false};
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace fsrelay

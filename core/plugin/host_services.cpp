@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -36,6 +37,7 @@ void HostServices::spawn(const sdk::SpawnRequest& request, sdk::SpawnResult* res
     opts.timeout = std::chrono::milliseconds(request.timeout_ms);
     opts.outputLimit = std::max<std::size_t>(request.output_capacity, 1024);
     opts.abort = &life_.abort;
+    for (const char* const* e = request.env; e && *e; ++e) opts.env.emplace_back(*e);
     SpawnOutcome out = spawnProcess(argv, opts);
     result->exit_code = out.exitCode;
     result->term_signal = out.termSignal;
@@ -57,6 +59,29 @@ void HostServices::count(const char* name, std::int64_t delta) noexcept {
     metrics::add(name, delta);
   } catch (...) {
   }
+}
+
+void HostServices::snapshot(sdk::SnapshotKind kind, sdk::SnapshotSink sink, void* context) noexcept {
+  try {
+    std::string doc;
+    if (control_) doc = kind == sdk::SnapshotKind::MetricsText ? control_->metricsText() : control_->statusJson();
+    sink(context, sdk::Bytes{doc.data(), doc.size()});
+  } catch (...) {
+  }
+}
+
+bool HostServices::requestFullSync(sdk::Bytes root, sdk::Bytes target, char* error, std::size_t errorCapacity) noexcept {
+  std::string err = "this host takes no full sync requests";
+  bool ok = false;
+  try {
+    if (control_)
+      ok = control_->requestFullSync(std::string(root.data ? root.data : "", root.size),
+                                     std::string(target.data ? target.data : "", target.size), &err);
+  } catch (...) {
+    err = "internal error";
+  }
+  if (!ok && error && errorCapacity > 0) std::snprintf(error, errorCapacity, "%s", err.c_str());
+  return ok;
 }
 
 }  // namespace fsrelay

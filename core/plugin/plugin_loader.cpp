@@ -1,9 +1,13 @@
 // Plugin discovery and the version/ABI checks that run before any plugin code does.
 #include "core/plugin/plugin_loader.hpp"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <set>
 #include <vector>
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/runtime_symbol_info.hpp>
@@ -38,6 +42,26 @@ bool parseStamp(const std::string& symbol, StampInfo* out) {
 
 PluginLoader::PluginLoader(std::vector<std::string> searchDirs) : dirs_(std::move(searchDirs)) {}
 
+std::vector<std::string> PluginLoader::discover() const {
+  std::vector<std::string> out;
+  std::set<std::string> names;
+  for (const auto& dir : dirs_) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) continue;
+    std::vector<std::string> here;
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() > 11 && n.compare(0, 8, "fsrelay-") == 0 && n.compare(n.size() - 3, 3, ".so") == 0) here.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(here.begin(), here.end());
+    // The first folder that has a name wins, as in load().
+    for (const auto& n : here)
+      if (names.insert(n).second) out.push_back(dir + "/" + n);
+  }
+  return out;
+}
+
 std::vector<std::string> PluginLoader::defaultDirs() {
   std::vector<std::string> out;
   std::string exeDir = boost::dll::program_location().parent_path().string();
@@ -52,7 +76,9 @@ std::string PluginLoader::locate(const std::string& nameOrPath, std::string* err
     *error = "plugin file " + nameOrPath + " does not exist";
     return "";
   }
-  std::string file = "fsrelay-" + nameOrPath + ".so";
+  std::string lower = nameOrPath;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string file = "fsrelay-" + lower + ".so";
   std::string tried;
   for (const auto& dir : dirs_) {
     std::string p = dir + "/" + file;

@@ -30,9 +30,11 @@ class PluginLoader {
  public:
   explicit PluginLoader(std::vector<std::string> searchDirs);
 
-  // Name ("rsync") or a path containing "/". Returns nullptr and sets *error to one line naming the file.
+  // Name ("rsync", case-insensitive: "refreshCDN" finds fsrelay-refreshcdn.so) or a path containing "/". Returns nullptr and sets *error to one line naming the file.
   std::shared_ptr<LoadedPlugin> load(const std::string& nameOrPath, std::string* error);
   const std::vector<std::string>& searchDirs() const { return dirs_; }
+  // Every fsrelay-*.so in the search folders (the first of each name), for --list-plugins.
+  std::vector<std::string> discover() const;
   // The default plugin folder of this installation: <dir of the binary>/../lib/fsrelay/plugins, or the
   // build tree's lib/fsrelay/plugins when run from a build directory.
   static std::vector<std::string> defaultDirs();

@@ -63,8 +63,19 @@ SpawnOutcome spawnProcess(const std::vector<std::string>& argv, const SpawnOptio
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> envp;
+  if (!options.env.empty()) {
+    auto nameOf = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
+    for (char** e = environ; *e; ++e) {
+      bool replaced = false;
+      for (const auto& x : options.env) replaced = replaced || nameOf(x) == nameOf(*e);
+      if (!replaced) envp.push_back(*e);
+    }
+    for (const auto& x : options.env) envp.push_back(const_cast<char*>(x.c_str()));
+    envp.push_back(nullptr);
+  }
   pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.empty() ? environ : envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(inPipe[0]);

@@ -23,6 +23,7 @@ struct SpawnOptions {
   std::chrono::milliseconds timeout{0};       // 0: none
   std::size_t outputLimit = 16 * 1024;
   const std::atomic<bool>* abort = nullptr;   // when it turns true the child is terminated
+  std::vector<std::string> env;               // NAME=VALUE added to (or replacing in) the inherited environment
 };
 
 SpawnOutcome spawnProcess(const std::vector<std::string>& argv, const SpawnOptions& options);

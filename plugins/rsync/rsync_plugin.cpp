@@ -370,6 +370,7 @@ const sdk::PluginDescriptor kDescriptor = {
     kKeys,
     sizeof kKeys / sizeof kKeys[0],
     &create,
+    nullptr,  // one instance per root and remote: the host builds them from <sersync><localpath><remote>
 };
 
 }  // namespace

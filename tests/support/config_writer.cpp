@@ -106,13 +106,29 @@ ConfigWriter& ConfigWriter::logLevel(std::string level) {
   return *this;
 }
 
+ConfigWriter& ConfigWriter::enablePlugin(std::string name) {
+  enabledPlugins_.push_back(std::move(name));
+  return *this;
+}
+
+ConfigWriter& ConfigWriter::pluginSection(std::string xml) {
+  pluginSections_.push_back(std::move(xml));
+  return *this;
+}
+
+ConfigWriter& ConfigWriter::host(std::string ip, int port) {
+  hostIp_ = std::move(ip);
+  hostPort_ = port;
+  return *this;
+}
+
 std::string ConfigWriter::text() const {
   auto q = [](std::string_view v) { return "\"" + xmlEscape(v) + "\""; };
   auto onOff = [](bool b) { return b ? std::string("\"true\"") : std::string("\"false\""); };
   std::string x;
   x += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   x += "<head version=\"2.5\">\n";
-  x += "    <host hostip=\"localhost\" port=\"8008\"></host>\n";
+  x += "    <host hostip=" + q(hostIp_) + " port=" + q(std::to_string(hostPort_)) + "></host>\n";
   x += "    <debug start=" + onOff(debug_) + "/>\n";
   x += "    <fileSystem xfs=\"false\"/>\n";
   x += "    <filter start=" + onOff(!excludes_.empty()) + ">\n";
@@ -140,8 +156,10 @@ std::string ConfigWriter::text() const {
   x += "\t    <crontabfilter start=\"false\">\n";
   x += "\t    </crontabfilter>\n";
   x += "\t</crontab>\n";
-  x += "\t<plugin start=\"false\" name=\"command\"/>\n";
+  if (enabledPlugins_.empty()) x += "\t<plugin start=\"false\" name=\"command\"/>\n";
+  for (const std::string& p : enabledPlugins_) x += "\t<plugin start=\"true\" name=" + q(p) + "/>\n";
   x += "    </sersync>\n";
+  for (const std::string& p : pluginSections_) x += "\n    " + p + "\n";
   if (stateDir_ || pluginDir_ || retry_ || logLevel_) {
     x += "\n    <fsrelay>\n";
     if (stateDir_) x += "\t<state dir=" + q(*stateDir_) + "/>\n";

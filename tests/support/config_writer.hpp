@@ -35,6 +35,12 @@ class ConfigWriter {
   ConfigWriter& pluginDir(const std::filesystem::path& dir);
   ConfigWriter& retry(int limit, int initialMs, int maxMs);
   ConfigWriter& logLevel(std::string level);
+  // <sersync><plugin start="true" name="NAME"/>: run that plugin's section alongside rsync (repeatable).
+  ConfigWriter& enablePlugin(std::string name);
+  // A plugin section written verbatim under <head>, e.g. "<plugin name=\"socket\">...</plugin>".
+  ConfigWriter& pluginSection(std::string xml);
+  // <head><host hostip port>: the http plugin's endpoint address.
+  ConfigWriter& host(std::string ip, int port);
 
   std::string text() const;
   void write(const std::filesystem::path& path) const;
@@ -68,6 +74,10 @@ class ConfigWriter {
   std::optional<std::string> pluginDir_;
   std::optional<std::vector<int>> retry_;
   std::optional<std::string> logLevel_;
+  std::vector<std::string> enabledPlugins_;
+  std::vector<std::string> pluginSections_;
+  std::string hostIp_ = "localhost";
+  int hostPort_ = 8008;
 };
 
 // The text made safe for a double-quoted XML attribute value.

@@ -192,8 +192,8 @@ TEST(Config, sersync_254_sample_parses_without_diagnostics) {
   EXPECT_EQ(c.crontab.minutes, 600);
   EXPECT_FALSE(c.crontab.filterEnabled);
   EXPECT_EQ(c.crontab.excludeGlobs, (std::vector<std::string>{"*.php", "info/*"}));
-  EXPECT_FALSE(c.plugin.enabled);
-  EXPECT_EQ(c.plugin.name, "command");
+  EXPECT_FALSE(c.plugins.at(0).enabled);
+  EXPECT_EQ(c.plugins.at(0).name, "command");
   ASSERT_EQ(c.pluginSections.size(), 3u);
   EXPECT_EQ(c.pluginSections[0].name, "plugin");
   EXPECT_EQ(c.pluginSections[0].attributes[0], (std::pair<std::string, std::string>{"name", "command"}));
@@ -330,9 +330,9 @@ TEST(Config, every_sersync_element_is_read) {
   EXPECT_EQ(c.crontab.minutes, 15);
   EXPECT_TRUE(c.crontab.filterEnabled);
   EXPECT_EQ(c.crontab.excludeGlobs, std::vector<std::string>{"*.log"});
-  EXPECT_TRUE(c.plugin.enabled);
-  EXPECT_EQ(c.plugin.name, "socket");
-  EXPECT_EQ(c.plugin.line, lineOf(text, "<plugin start"));
+  EXPECT_TRUE(c.plugins.at(0).enabled);
+  EXPECT_EQ(c.plugins.at(0).name, "socket");
+  EXPECT_EQ(c.plugins.at(0).line, lineOf(text, "<plugin start"));
 }
 
 TEST(Config, defaults_mirror_the_sersync_sample_when_elements_are_absent) {

@@ -65,7 +65,7 @@ struct Fixture {
     ::rmdir(dir.c_str());
   }
   Target& make(int retryLimit = 3) {
-    Target::Options o{"T", dir, RetryPolicy{retryLimit, 1ms, 2ms}, 1000, {}};
+    Target::Options o{"T", dir, "fake", RetryPolicy{retryLimit, 1ms, 2ms}, 1000, {}};
     target = std::make_unique<Target>(o, &instance, std::make_unique<HostServices>("T", life), *failLog, slots, life,
                                       nullptr);
     target->start();

@@ -110,6 +110,7 @@ struct SpawnRequest {
   std::uint32_t timeout_ms;  // 0: none. On timeout the child gets SIGTERM, then SIGKILL after 2 s.
   char* output;              // buffer owned by the caller for stdout and stderr, merged; may be nullptr
   std::size_t output_capacity;
+  const char* const* env;    // extra NAME=VALUE entries added to the host's environment; NULL-terminated or nullptr
 };
 
 struct SpawnResult {
@@ -120,7 +121,16 @@ struct SpawnResult {
   std::size_t output_size;   // bytes written into SpawnRequest::output (the first output_capacity bytes)
 };
 
-// Services the host gives every plugin. Implemented by the host; all methods are thread-safe.
+enum class SnapshotKind : std::uint8_t {
+  StatusJson = 1,   // one JSON object: roots, targets (queue depth, in flight, last error, ...), fail log, counters
+  MetricsText = 2,  // Prometheus text exposition format 0.0.4
+};
+
+// Receives a snapshot's bytes; called once, on the thread that asked, before snapshot() returns.
+using SnapshotSink = void (*)(void* context, Bytes data);
+
+// Services the host gives every plugin. Implemented by the host; all methods are thread-safe and may be
+// called from any thread the plugin owns, at any time between create() and destroy().
 class Host {
  public:
   virtual void log(LogLevel level, Bytes message) noexcept = 0;
@@ -131,6 +141,12 @@ class Host {
   virtual void count(const char* name, std::int64_t delta) noexcept = 0;
   // True once the host has begun shutting down; long deliveries may use it to finish early.
   virtual bool stopping() const noexcept = 0;
+  // The daemon's state as a document (see SnapshotKind), for endpoints that report it.
+  virtual void snapshot(SnapshotKind kind, SnapshotSink sink, void* context) noexcept = 0;
+  // Asks for a full sync of one watched root ({nullptr, 0}: every root), to every target of it or only to
+  // the targets whose name contains target ({nullptr, 0}: all). Returns false with a reason in error (NUL-
+  // terminated) when nothing matched. Returns at once; the syncs run on the targets' own threads.
+  virtual bool requestFullSync(Bytes root, Bytes target, char* error, std::size_t error_capacity) noexcept = 0;
 
  protected:
   ~Host() = default;
@@ -140,8 +156,9 @@ class Host {
 class Instance {
  public:
   // Called by one host dispatch thread at a time for this instance (never concurrently); may block.
-  // Must not throw. Bytes in the batch are valid until it returns.
-  virtual Status deliver(const Batch& batch, Report& report) noexcept = 0;
+  // Bytes in the batch are valid until it returns. It should not throw: an exception that escapes is
+  // caught by the host as a last resort, logged, counted (plugin_exceptions) and treated as Retry.
+  virtual Status deliver(const Batch& batch, Report& report) = 0;
   // Called once, after the last deliver() has returned; the instance frees itself.
   virtual void destroy() noexcept = 0;
 
@@ -151,17 +168,22 @@ class Instance {
 
 enum class KeyType : std::uint8_t { String = 1, Int = 2, Bool = 3, Path = 4 };
 
-// A configuration key the plugin accepts. The host rejects keys not in the table.
+// A configuration key the plugin accepts. The host rejects keys not in the table, with file:line.
+// Keys name XML attributes inside the plugin's <plugin name="..."> section: "ELEMENT.ATTRIBUTE", with
+// nested elements joined by dots ("filter.include.expression"). Inside a <localpath watch="..."> the
+// path starts below it ("cdninfo.domainname"); the localpath says which root the instance serves.
+// Keys "host.hostip" and "host.port" fall back to sersync's <head><host> when the section has no <host>.
 struct ConfigKey {
   const char* name;
   KeyType type;
-  const char* default_value;  // nullptr: required
+  const char* default_value;  // nullptr: required ("" for an optional key with no value)
   const char* help;
+  std::uint8_t repeated;      // 1: the element may occur several times; every value is passed, in order
 };
 
 struct Setting {
-  const char* key;  // one of the declared names, NUL-terminated
-  Bytes value;      // defaults are filled in by the host
+  const char* key;  // one of the declared names, NUL-terminated; a repeated key appears once per value
+  Bytes value;      // defaults are filled in by the host (a repeated key without values is absent)
 };
 
 struct CreateArgs {
@@ -169,7 +191,8 @@ struct CreateArgs {
   Host* host;                 // outlives the instance
   const Setting* settings;
   std::size_t setting_count;
-  Bytes instance_name;        // e.g. "rsync:/srv/www->127.0.0.1::www", for log lines
+  Bytes instance_name;        // e.g. "socket /srv/www -> 127.0.0.1:8009"; stable across restarts
+  Bytes root;                 // the watched root this instance serves (absolute, no trailing "/")
   char* error;                // on failure, create() writes a NUL-terminated reason here
   std::size_t error_capacity;
 };
@@ -183,8 +206,13 @@ struct PluginDescriptor {
   const char* summary;        // one line for --list-plugins
   const ConfigKey* keys;
   std::size_t key_count;
-  // Returns nullptr and writes args->error on bad settings. Called on the host's main thread.
-  Instance* (*create)(const CreateArgs* args) noexcept;
+  // Returns nullptr and writes args->error on bad settings. Called on the host's main thread, before any
+  // delivery; an exception escaping it is caught by the host and reported as a setup error.
+  Instance* (*create)(const CreateArgs* args);
+  // Instance granularity. nullptr: one instance per watched root. "deshost": one instance per
+  // <deshost> element inside each <localpath>, each with its own queue, retries and fail-log entries
+  // (the element's attributes are its settings, "deshost.ip"); a localpath without one gets one instance.
+  const char* instance_element;
 };
 
 using DescriptorFn = const PluginDescriptor*();

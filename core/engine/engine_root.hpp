@@ -1,0 +1,22 @@
+// One watched root inside the engine: its watcher, coalescer and the targets it feeds (engine-internal).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "core/engine/engine.hpp"
+
+namespace fsrelay {
+
+struct Engine::Root {
+  LocalPathConf conf;  // only watch is used: a root may come from <sersync> or from a plugin section
+  std::unique_ptr<Watcher> watcher;
+  std::unique_ptr<Coalescer> coalescer;
+  std::unique_ptr<Sink> sink;
+  std::vector<Target*> targets;
+  bool overflowed = false;
+  std::atomic<std::size_t> watches{0};  // read by status requests on plugin threads
+};
+
+}  // namespace fsrelay
