@@ -20,7 +20,8 @@ sersync flags (they can be grouped: -dro FILE):
                    meanwhile are kept and sent after it
   -d               run in the background, writing a pid file (--pid-file) and logging to a file
   -n N             transfers running at once across all remotes (default 10)
-  -m NAME          plugin-only mode (not available yet in this version)
+  -m NAME[,NAME]   plugin-only mode: run only these plugins on the watched changes, no rsync push
+                   (any plugin: command, socket, http, refreshCDN or a third-party one; "rsync" keeps rsync)
 
 Options:
   --check          validate the configuration, print what would run, exit 0 (valid) or 2

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "tests/support/check_setup.hpp"
 #include "tests/support/scenario.hpp"
 
 namespace fsrelay::test {
@@ -34,25 +35,6 @@ TEST(Lifecycle, sigterm_when_idle_exits_0_promptly) {
   EXPECT_TRUE(s.terminatesCleanly(10s));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
-
-// The parts of a valid config that --check looks at, without a running daemon.
-struct CheckSetup {
-  TempDir tmp{"fsrelay-check"};
-  fs::path src = tmp.mkdir("src");
-  fs::path passwordFile = tmp / "rsync.password";
-  fs::path configPath = tmp / "confxml.xml";
-  ConfigWriter config;
-  CheckSetup() {
-    writePrivateFile(passwordFile, "secret\n");
-    config.localpath(src, {"t1", "t2"}).auth("fsrelay", passwordFile).port(8730).failLog(tmp / "fail.log");
-  }
-  RunResult run(std::vector<std::string> args, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    config.write(configPath);
-    std::vector<std::string> argv = {fsrelayBinary().string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return runProgram(std::move(argv), tmp / "out.log", timeout);
-  }
-};
 
 TEST(Cli, check_accepts_a_valid_config_with_exit_0) {
   CheckSetup c;
