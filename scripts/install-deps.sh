@@ -7,7 +7,7 @@ packages=(
   libboost-dev libtinyxml2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
-  rsync inotify-tools python3
+  rsync inotify-tools python3 jq
   # Real peers for the plugin tests: headless Chromium for the status page, promtool (prometheus) for
   # /metrics, Varnish for the CDN purge.
   chromium prometheus varnish

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_set>
 
@@ -168,7 +169,7 @@ void Target::replayFailLog() {
   replayFailLogLocked();
 }
 
-void Target::replayFailLogLocked() {
+void Target::replayFailLogLocked(bool probe) {
   auto entries = failLog_.entriesFor(opt_.name);  // lock order: ours, then the fail log's
   if (entries.empty()) return;
   std::size_t queued = 0;
@@ -179,11 +180,15 @@ void Target::replayFailLogLocked() {
     }
     PendingChange c{e.kind == "delete" ? sdk::Op::Delete : sdk::Op::Upsert, e.isDir, e.path, {}, 0};
     if (!byPath_.count(c.path)) {
-      mergeLocked(std::move(c), 0, false);
+      // A probe gets one attempt: while the target is still down its entries simply stay in the fail log.
+      mergeLocked(std::move(c), probe ? std::max(0, opt_.retry.limit - 1) : 0, false);
       ++queued;
     }
   }
-  log::info(opt_.name, ": replaying ", entries.size(), " fail-log entries (", queued, " not already queued)");
+  if (probe)
+    log::debug(opt_.name, ": trying ", entries.size(), " fail-log entries again to see whether the target is back");
+  else
+    log::info(opt_.name, ": replaying ", entries.size(), " fail-log entries (", queued, " not already queued)");
   cv_.notify_all();
 }
 
@@ -267,7 +272,7 @@ void Target::onOutcomeLocked(bool ok, const std::string& message) {
   auto delay = opt_.retry.delay(failures_, unit(rng_));
   backoffUntil_ = Clock::now() + delay;
   metrics::add("delivery_failures", 1);
-  log::warn(opt_.name, ": delivery failed (", message.empty() ? "no reason given" : message, "); retry in ",
+  log::warn(opt_.name, ": delivery failed (", message.empty() ? "no reason given" : message, "); next attempt in ",
             delay.count(), " ms (consecutive failure ", failures_, ")");
 }
 
@@ -318,7 +323,9 @@ void Target::deliverChanges(std::vector<Item> items) {
   std::vector<Item> failed;
   std::unique_lock lock(mutex_);
   if (status == sdk::Status::Ok) checkReplacedDirsLocked(items);
-  bool anyRetry = false;
+  // A Fail is the plugin refusing a change for good (bad name, 403): the target itself works. Only a
+  // transient failure counts against it (backoff, and probing its fail-log entries until it is back).
+  bool anyTransient = false;
   // Retried items go back to the front, in their order (so walk backwards), ahead of newer arrivals.
   for (std::size_t i = items.size(); i-- > 0;) {
     sdk::Status s = thrown.empty() ? report.statusOf(i, status) : sdk::Status::Retry;
@@ -326,9 +333,10 @@ void Target::deliverChanges(std::vector<Item> items) {
       delivered.push_back(items[i].change.path);
       if (items[i].change.op == sdk::Op::Move) delivered.push_back(items[i].change.oldPath);
     } else if (s == sdk::Status::Retry && items[i].attempts + 1 < opt_.retry.limit && !life_.abort.load()) {
-      anyRetry = true;
+      anyTransient = true;
       mergeLocked(std::move(items[i].change), items[i].attempts + 1, true);
     } else {
+      anyTransient = anyTransient || s == sdk::Status::Retry;
       failed.push_back(std::move(items[i]));
     }
   }
@@ -341,7 +349,7 @@ void Target::deliverChanges(std::vector<Item> items) {
                report.text().empty() ? "delivery failed" : report.text(), ")");
     failLog_.add(toFailEntries(failed));
   }
-  onOutcomeLocked(status == sdk::Status::Ok && !anyRetry && failed.empty(), thrown.empty() ? report.text() : thrown);
+  onOutcomeLocked(!anyTransient, thrown.empty() ? report.text() : thrown);
   lock.unlock();
   if (!delivered.empty()) failLog_.remove(opt_.name, delivered);
 }
@@ -388,6 +396,12 @@ void Target::run() {
     if (life_.abort.load() || (finishing_ && !work)) break;
     auto now = Clock::now();
     if (!work) {
+      // A target that failed and has nothing new to send would otherwise learn that it is back only from
+      // the next change or the timed replay: retry its fail-log entries at the backoff's pace instead.
+      if (failures_ > 0 && !finishing_ && now >= backoffUntil_ && failLog_.sizeFor(opt_.name) > 0) {
+        replayFailLogLocked(true);
+        continue;
+      }
       cv_.wait_for(lock, std::chrono::milliseconds(200));
       continue;
     }

@@ -101,7 +101,8 @@ class Target {
   void run();
   // instance_->deliver, with an exception that escapes the plugin turned into a Retry of the batch.
   sdk::Status callDeliver(const sdk::Batch& batch, sdk::Report& report, std::string* thrown);
-  void replayFailLogLocked();
+  // probe: one attempt per entry (checking whether a failed target is back), logged at debug level.
+  void replayFailLogLocked(bool probe = false);
   // The root's filter excludes for a full sync the target starts by itself (replay, replaced directory).
   std::function<std::vector<OwnedExclude>()> rootExcludes() const;
   // retry: the change is an older one coming back from a failed delivery.

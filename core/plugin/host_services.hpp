@@ -36,6 +36,7 @@ class HostServices final : public sdk::Host {
   void spawn(const sdk::SpawnRequest& request, sdk::SpawnResult* result) noexcept override;
   void count(const char* name, std::int64_t delta) noexcept override;
   bool stopping() const noexcept override { return life_.stopping.load(); }
+  bool aborting() const noexcept override { return life_.abort.load(); }
   void snapshot(sdk::SnapshotKind kind, sdk::SnapshotSink sink, void* context) noexcept override;
   bool requestFullSync(sdk::Bytes root, sdk::Bytes target, char* error, std::size_t errorCapacity) noexcept override;
 

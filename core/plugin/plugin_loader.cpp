@@ -13,6 +13,7 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 
 #include "core/log/log.hpp"
+#include "core/util/version_info.hpp"
 
 namespace fsrelay {
 namespace {
@@ -65,8 +66,10 @@ std::vector<std::string> PluginLoader::discover() const {
 std::vector<std::string> PluginLoader::defaultDirs() {
   std::vector<std::string> out;
   std::string exeDir = boost::dll::program_location().parent_path().string();
-  out.push_back(exeDir + "/../lib/fsrelay/plugins");
-  out.push_back(exeDir + "/lib/fsrelay/plugins");
+  // Installed: <prefix>/bin/fsrelay and <prefix>/<libdir>/fsrelay/plugins (libdir may be lib/<multiarch>).
+  out.push_back(exeDir + "/../" FSRELAY_PLUGIN_RELDIR);
+  if (std::string(FSRELAY_PLUGIN_RELDIR) != "lib/fsrelay/plugins") out.push_back(exeDir + "/../lib/fsrelay/plugins");
+  out.push_back(exeDir + "/lib/fsrelay/plugins");  // the build tree
   return out;
 }
 

@@ -151,6 +151,31 @@ TEST(Target, retries_then_writes_the_fail_log_and_replays_it_when_the_target_is_
   EXPECT_EQ(f.failLog->sizeFor("T"), 0u);
 }
 
+TEST(Target, a_failed_target_probes_its_fail_log_without_waiting_for_a_new_change) {
+  Fixture f;
+  // Down for the three attempts and the first probe, then back; nothing new is ever enqueued.
+  f.instance.answers = {sdk::Status::Retry, sdk::Status::Retry, sdk::Status::Retry, sdk::Status::Retry};
+  Target& t = f.make(/*retryLimit=*/3);
+  t.enqueue({Fixture::up("waiting")});
+  ASSERT_TRUE(f.instance.waitBatches(5));
+  for (int i = 0; i < 200 && f.failLog->sizeFor("T") != 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(f.failLog->sizeFor("T"), 0u) << "the target came back but its fail-log entry was not delivered";
+  std::lock_guard lock(f.instance.mutex);
+  EXPECT_EQ(f.instance.batches.back(), (std::vector<std::string>{"U:waiting"}));
+}
+
+TEST(Target, a_permanent_failure_does_not_mark_the_target_down) {
+  Fixture f;
+  f.instance.answers = {sdk::Status::Fail};
+  Target& t = f.make();
+  t.enqueue({Fixture::up("refused")});
+  ASSERT_TRUE(f.instance.waitBatches(1));
+  std::this_thread::sleep_for(100ms);
+  std::lock_guard lock(f.instance.mutex);
+  EXPECT_EQ(f.instance.batches.size(), 1u) << "a Fail is not retried by probing";
+  EXPECT_EQ(t.stats().retries, 0u);
+}
+
 TEST(Target, fail_status_goes_straight_to_the_fail_log) {
   Fixture f;
   f.instance.answers = {sdk::Status::Fail};

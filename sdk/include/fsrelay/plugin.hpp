@@ -118,7 +118,8 @@ struct SpawnResult {
   int term_signal;           // 0 unless killed by a signal
   std::uint8_t timed_out;
   std::uint8_t spawn_failed; // the program could not be started (output holds why)
-  std::size_t output_size;   // bytes written into SpawnRequest::output (the first output_capacity bytes)
+  std::size_t output_size;   // bytes written into SpawnRequest::output: the LAST output_capacity bytes of the
+                             // output (a program says why it failed at the end)
 };
 
 enum class SnapshotKind : std::uint8_t {
@@ -139,8 +140,12 @@ class Host {
   virtual void spawn(const SpawnRequest& request, SpawnResult* result) noexcept = 0;
   // Adds delta to a named counter (metrics). name is ASCII, [a-z0-9_].
   virtual void count(const char* name, std::int64_t delta) noexcept = 0;
-  // True once the host has begun shutting down; long deliveries may use it to finish early.
+  // True once the host has begun shutting down (SIGTERM). It is still flushing pending changes, so keep
+  // delivering them; only skip optional extra work.
   virtual bool stopping() const noexcept = 0;
+  // True once the shutdown deadline has passed: return from deliver() as soon as possible, reporting what
+  // was not done as Retry (the host keeps it in the fail log for the next start).
+  virtual bool aborting() const noexcept = 0;
   // The daemon's state as a document (see SnapshotKind), for endpoints that report it.
   virtual void snapshot(SnapshotKind kind, SnapshotSink sink, void* context) noexcept = 0;
   // Asks for a full sync of one watched root ({nullptr, 0}: every root), to every target of it or only to
