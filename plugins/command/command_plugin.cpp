@@ -259,9 +259,11 @@ class CommandInstance final : public sdk::Instance {
   // Starts one child and waits for it. Thread-safe: uses only its own buffers and the host's services.
   RunResult execute(const Invocation& run, const std::string& tag) {
     RunResult result;
-    if (host_->stopping()) {
+    // After SIGTERM the host still flushes pending changes, so stopping() alone must not skip them; once
+    // its deadline has passed, what did not start is left to the fail log for the next start.
+    if (host_->aborting()) {
       result.status = Status::Retry;
-      result.summary = "not run: fsrelay is stopping";
+      result.summary = "not run: fsrelay's shutdown deadline has passed";
       return result;
     }
     std::vector<const char*> argv;
