@@ -77,6 +77,10 @@ class Engine::Sink final : public WatchSink {
 Engine::Engine(Config config, CliOptions options) : config_(std::move(config)), options_(std::move(options)) {}
 
 Engine::~Engine() {
+  {
+    std::unique_lock lock(controlMutex_);
+    closing_ = true;
+  }
   targets_.clear();
   if (signalFd_ >= 0) ::close(signalFd_);
   if (wakeFd_ >= 0) ::close(wakeFd_);
@@ -122,6 +126,7 @@ Engine::Root& Engine::rootFor(const std::string& watch) {
   root->coalescer = std::make_unique<Coalescer>(copt);
   root->watcher = std::make_unique<InotifyWatcher>(watch, filter_, config_.inotify, config_.xfs);
   root->sink = std::make_unique<Sink>(*root);
+  std::unique_lock lock(controlMutex_);  // an http plugin created earlier may already serve /status
   roots_.push_back(std::move(root));
   return *roots_.back();
 }
@@ -137,7 +142,7 @@ bool Engine::addTarget(const LoadedPlugin& plugin, const std::string& name, Root
   char errbuf[512] = {0};
   sdk::CreateArgs args{FSRELAY_SDK_API_MINOR, host.get(), settings.data(), settings.size(),
                        {name.data(), name.size()}, {root.conf.watch.data(), root.conf.watch.size()},
-                       errbuf, sizeof errbuf};
+                       errbuf, sizeof errbuf, static_cast<std::uint8_t>(options_.check ? 1 : 0)};
   sdk::Instance* inst = nullptr;
   std::string thrown;
   try {
@@ -158,13 +163,15 @@ bool Engine::addTarget(const LoadedPlugin& plugin, const std::string& name, Root
   Target::Options topt{name, root.conf.watch, plugin.descriptor->name, retry,
                        static_cast<std::size_t>(config_.tuning.maxBatchPaths),
                        [this, rootPtr] { return excludesFor(*rootPtr, false); }};
-  targets_.push_back(std::make_unique<Target>(topt, inst, std::move(host), *failLog_, *slots_, life_, [this] {
+  auto target = std::make_unique<Target>(topt, inst, std::move(host), *failLog_, *slots_, life_, [this] {
     if (wakeFd_ >= 0) {
       std::uint64_t one = 1;
       [[maybe_unused]] auto r = ::write(wakeFd_, &one, sizeof one);
     }
-  }));
-  root.targets.push_back(targets_.back().get());
+  });
+  std::unique_lock lock(controlMutex_);  // an http plugin created earlier may already serve /status
+  root.targets.push_back(target.get());
+  targets_.push_back(std::move(target));
   return true;
 }
 

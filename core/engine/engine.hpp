@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <shared_mutex>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -72,6 +73,10 @@ class Engine final : public HostControl {
   int signalFd_ = -1;
   int wakeFd_ = -1;
   std::atomic<bool> ready_{false};
+  // Plugin threads read roots_ and targets_ through HostControl; teardown takes it exclusively and sets
+  // closing_, after which those calls answer "stopping" without touching either.
+  mutable std::shared_mutex controlMutex_;
+  bool closing_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

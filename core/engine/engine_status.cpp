@@ -61,6 +61,8 @@ struct MetricWriter {
 }  // namespace
 
 std::string Engine::statusJson() const {
+  std::shared_lock lock(controlMutex_);
+  if (closing_) return "{\"stopping\":true}";
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
   std::string out = "{";
   json::appendString(out, "version");
@@ -118,6 +120,8 @@ std::string Engine::statusJson() const {
 }
 
 std::string Engine::metricsText() const {
+  std::shared_lock lock(controlMutex_);
+  if (closing_) return "";
   MetricWriter m;
   m.family("fsrelay_info", "gauge", "Version of the running fsrelay (always 1).");
   m.sample("fsrelay_info", "version=\"" + labelValue(FSRELAY_VERSION) + "\",commit=\"" + labelValue(FSRELAY_GIT_COMMIT) + "\"",
@@ -166,6 +170,11 @@ std::string Engine::metricsText() const {
 }
 
 bool Engine::requestFullSync(const std::string& rootArg, const std::string& target, std::string* error) {
+  std::shared_lock lock(controlMutex_);
+  if (closing_) {
+    *error = "fsrelay is stopping";
+    return false;
+  }
   std::string root = rootArg;
   while (root.size() > 1 && root.back() == '/') root.pop_back();
   std::size_t matched = 0;

@@ -26,6 +26,29 @@ std::string attr(const XmlNode& node, const std::string& name) {
   return "";
 }
 
+// A URL without its user:password@ and its query: names end up in logs, metrics and the status page.
+std::string redactUrl(const std::string& v) {
+  auto scheme = v.find("://");
+  if (scheme == std::string::npos) return v;
+  std::string out = v.substr(0, v.find_first_of("?#"));
+  auto hostStart = scheme + 3;
+  auto at = out.find('@', hostStart);
+  auto slash = out.find('/', hostStart);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) out.erase(hostStart, at + 1 - hostStart);
+  return out;
+}
+
+// What tells one instance element from another: its address attributes, in document order (the other
+// attributes are tuning, and a name must not change when a timeout does).
+std::string instanceLabel(const XmlNode& node) {
+  std::string label;
+  for (const auto& [name, value] : node.attributes) {
+    if (name != "url" && name != "ip" && name != "host" && name != "port" && name != "name") continue;
+    label += (label.empty() ? "" : ":") + redactUrl(value);
+  }
+  return label;
+}
+
 }  // namespace
 
 std::string pluginFileName(const std::string& sectionName) {
@@ -98,7 +121,7 @@ SectionPlan planSection(const XmlNode* section, const sdk::PluginDescriptor& plu
     for (const XmlNode* node : instanceNodes) {
       InstancePlan inst{root, "", node->line, shared};
       flatten(*node, elem + ".", &inst.values);
-      for (const auto& [name, value] : node->attributes) inst.label += (inst.label.empty() ? "" : ":") + value;
+      inst.label = instanceLabel(*node);
       plan.instances.push_back(std::move(inst));
     }
   }

@@ -13,7 +13,8 @@ namespace fsrelay {
 
 struct InstancePlan {
   std::string root;    // absolute watched root the instance serves
-  std::string label;   // the instance element's attribute values joined by ":" ("" without one)
+  std::string label;   // the instance element's url, ip, host, port and name values joined by ":" (a URL
+                       // without credentials or query), "" without an instance element
   int line = 0;        // where it was configured (localpath, instance element, or the section)
   std::vector<SettingValue> values;
 };

@@ -82,6 +82,17 @@ TEST(PluginSections, each_instance_element_is_its_own_instance) {
   EXPECT_EQ(plan.instances[0].root, config_detail::normalisePath(tmpRoot()));
 }
 
+TEST(PluginSections, instance_names_keep_credentials_and_tuning_out) {
+  XmlNode section = el("plugin", {{"name", "http"}},
+                       {el("localpath", {{"watch", tmpRoot()}},
+                           {el("deshost", {{"url", "https://user:secret@hooks.example/h?token=abc"}, {"timeout_ms", "900"}},
+                               {}, 4)},
+                           3)});
+  SectionPlan plan = planSection(&section, descriptor("deshost"), {}, HostConf{});
+  ASSERT_EQ(plan.instances.size(), 1u);
+  EXPECT_EQ(plan.instances[0].label, "https://hooks.example/h");
+}
+
 TEST(PluginSections, head_host_is_the_fallback_for_host_keys) {
   auto d = descriptor(nullptr);
   SectionPlan plan = planSection(nullptr, d, {"/srv"}, HostConf{"localhost", 8010});

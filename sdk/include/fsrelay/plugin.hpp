@@ -193,13 +193,16 @@ struct Setting {
 
 struct CreateArgs {
   std::uint32_t host_api_minor;
-  Host* host;                 // outlives the instance
+  Host* host;                 // this instance's own Host: valid until its destroy() returns
   const Setting* settings;
   std::size_t setting_count;
   Bytes instance_name;        // e.g. "socket /srv/www -> 127.0.0.1:8009"; stable across restarts
   Bytes root;                 // the watched root this instance serves (absolute, no trailing "/")
   char* error;                // on failure, create() writes a NUL-terminated reason here
   std::size_t error_capacity;
+  // 1 for `fsrelay --check`: validate the settings as usual, but open no socket and start no thread (a
+  // daemon may be running with the same config); the instance is destroyed without any delivery.
+  std::uint8_t check_only;
 };
 
 struct PluginDescriptor {
