@@ -3,12 +3,12 @@
 
 #include <utility>
 
+#include <fsrelay/plugin_kit.hpp>
+
 namespace fsrelay::command {
 namespace {
 
-std::string_view view(sdk::Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
-}
+using sdk::kit::view;
 
 // What the kernel charges a string in argv or envp against ARG_MAX: its bytes, its NUL, its pointer.
 std::size_t argCost(std::string_view s) { return s.size() + 1 + sizeof(char*); }

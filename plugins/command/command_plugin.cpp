@@ -5,17 +5,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include <fsrelay/plugin.hpp>
+#include <fsrelay/plugin_kit.hpp>
 
 #include "command_args.hpp"    // same folder: the plugin target has only the SDK on its include path
 #include "command_format.hpp"
@@ -25,6 +24,8 @@ namespace {
 
 using sdk::Bytes;
 using sdk::KeyType;
+using sdk::kit::bytes;
+using sdk::kit::view;
 using sdk::LogLevel;
 using sdk::Status;
 
@@ -55,37 +56,6 @@ const sdk::ConfigKey kKeys[] = {
     {"filter.start", KeyType::Bool, "false", "run only for absolute paths an include expression fully matches", 0},
     {"filter.include.expression", KeyType::String, "", "ECMAScript regex matched against the absolute path", 1},
 };
-
-std::string_view view(Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
-}
-
-Bytes bytes(std::string_view s) { return Bytes{s.data(), s.size()}; }
-
-bool parseBool(std::string_view v, bool* out) {
-  std::string lower;
-  for (char c : v) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
-    *out = true;
-  } else if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
-    *out = false;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-bool parseInt(std::string_view v, std::int64_t min, std::int64_t max, std::int64_t* out) {
-  if (v.empty()) return false;
-  std::int64_t n = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9' || n > (max - (c - '0')) / 10) return false;
-    n = n * 10 + (c - '0');
-  }
-  if (n < min) return false;
-  *out = n;
-  return true;
-}
 
 // True when argv[0] names something this process could execute (PATH searched when it has no '/').
 bool programExists(const std::string& program) {
@@ -346,37 +316,18 @@ class CommandInstance final : public sdk::Instance {
 
 // Settings -> instance, or a reason. Everything that can be checked without running anything is.
 sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
-  auto setting = [&](const char* key) -> std::string_view {
-    for (std::size_t i = 0; i < args.setting_count; ++i) {
-      if (std::strcmp(args.settings[i].key, key) == 0) return view(args.settings[i].value);
-    }
-    for (const sdk::ConfigKey& k : kKeys) {
-      if (std::strcmp(k.name, key) == 0 && k.default_value != nullptr) return k.default_value;
-    }
-    return {};
-  };
+  const sdk::kit::Settings setting(args, kKeys);
   auto fail = [&](std::string why) -> sdk::Instance* {
     *error = std::move(why);
     return nullptr;
   };
-  auto boolean = [&](const char* key, bool* out) {
-    if (parseBool(setting(key), out)) return true;
-    *error = std::string(key) + " must be true or false, not \"" + std::string(setting(key)) + "\"";
-    return false;
-  };
-  auto integer = [&](const char* key, std::int64_t min, std::int64_t max, std::int64_t* out) {
-    if (parseInt(setting(key), min, max, out)) return true;
-    *error = std::string(key) + " must be a whole number " + std::to_string(min) + ".." + std::to_string(max) +
-             ", not \"" + std::string(setting(key)) + "\"";
-    return false;
-  };
 
   Settings s;
   std::string why;
-  auto prefix = splitWords(setting("param.prefix"), &why);
+  auto prefix = splitWords(setting.text("param.prefix"), &why);
   if (!prefix) return fail("param.prefix: " + why);
   if (prefix->empty() || prefix->front().empty()) return fail("param.prefix must name a program");
-  auto suffix = splitWords(setting("param.suffix"), &why);
+  auto suffix = splitWords(setting.text("param.suffix"), &why);
   if (!suffix) return fail("param.suffix: " + why);
   s.spec.prefix = std::move(*prefix);
   s.spec.suffix = std::move(*suffix);
@@ -385,12 +336,14 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
   std::int64_t concurrency = 1;
   std::int64_t batchMax = 1000;
   bool filterOn = false;
-  if (!boolean("param.ignoreError", &s.ignoreError) || !boolean("param.batch", &s.spec.batch) ||
-      !boolean("param.placeholders", &s.spec.placeholders) || !boolean("param.deletes", &s.spec.deletes) ||
-      !boolean("param.fullSync", &s.fullSync) || !boolean("filter.start", &filterOn) ||
-      !integer("param.timeout", 0, UINT32_MAX / 1000, &timeout) ||
-      !integer("param.concurrency", 1, kMaxConcurrency, &concurrency) ||
-      !integer("param.batchMax", 1, 1000000, &batchMax)) {
+  if (!setting.boolean("param.ignoreError", &s.ignoreError, error) ||
+      !setting.boolean("param.batch", &s.spec.batch, error) ||
+      !setting.boolean("param.placeholders", &s.spec.placeholders, error) ||
+      !setting.boolean("param.deletes", &s.spec.deletes, error) ||
+      !setting.boolean("param.fullSync", &s.fullSync, error) || !setting.boolean("filter.start", &filterOn, error) ||
+      !setting.integer("param.timeout", 0, UINT32_MAX / 1000, &timeout, error) ||
+      !setting.integer("param.concurrency", 1, kMaxConcurrency, &concurrency, error) ||
+      !setting.integer("param.batchMax", 1, 1000000, &batchMax, error)) {
     return nullptr;
   }
   s.timeoutMs = static_cast<std::uint32_t>(timeout * 1000);
@@ -402,10 +355,8 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
   }
 
   std::vector<std::string> expressions;
-  for (std::size_t i = 0; i < args.setting_count; ++i) {
-    if (std::strcmp(args.settings[i].key, "filter.include.expression") == 0 && args.settings[i].value.size > 0) {
-      expressions.emplace_back(view(args.settings[i].value));
-    }
+  for (std::string_view e : setting.all("filter.include.expression")) {
+    if (!e.empty()) expressions.emplace_back(e);
   }
   auto filter = IncludeFilter::compile(filterOn, expressions, &why);
   if (!filter) return fail(why);
@@ -428,18 +379,7 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
 }
 
 sdk::Instance* create(const sdk::CreateArgs* args) noexcept {
-  std::string error;
-  try {
-    if (sdk::Instance* instance = createInstance(*args, &error)) return instance;
-  } catch (const std::exception& e) {
-    error = std::string("command plugin: ") + e.what();
-  } catch (...) {
-    error = "command plugin: unknown exception";
-  }
-  if (args->error != nullptr && args->error_capacity > 0) {
-    std::snprintf(args->error, args->error_capacity, "%s", error.c_str());
-  }
-  return nullptr;
+  return sdk::kit::guardedCreate(args, "command", createInstance);
 }
 
 const sdk::PluginDescriptor kDescriptor = {

@@ -2,6 +2,7 @@
 #include "cdn_format.hpp"
 
 #include <fsrelay/json_text.hpp>
+#include <fsrelay/plugin_kit.hpp>
 
 #include <map>
 #include <optional>
@@ -10,9 +11,7 @@
 namespace fsrelay::refreshcdn {
 namespace {
 
-std::string_view view(sdk::Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
-}
+using sdk::kit::view;
 
 // The host never sends these; a URL built from one could point outside the root's base.
 bool isSafeRelPath(std::string_view path) {

@@ -1,20 +1,17 @@
-// Pure URL helpers of the refreshcdn plugin (standard library only; unit-tested directly).
+// Pure URL helpers of the refreshcdn plugin (standard library and fsrelay/plugin_kit.hpp; unit-tested directly).
 #include "cdn_url.hpp"
 
 #include <cstddef>
 
+#include <fsrelay/plugin_kit.hpp>
+
 namespace fsrelay::refreshcdn {
 namespace {
 
-constexpr char kHex[] = "0123456789ABCDEF";
-
-bool isUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
+using sdk::kit::percentEncode;
 
 bool isPchar(unsigned char c) {
-  if (isUnreserved(c)) return true;
+  if (sdk::kit::unreserved(c)) return true;
   switch (c) {
     case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+': case ',': case ';':
     case '=': case ':': case '@':
@@ -22,23 +19,6 @@ bool isPchar(unsigned char c) {
     default:
       return false;
   }
-}
-
-template <typename Keep>
-std::string encodeWith(std::string_view text, Keep keep) {
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (keep(c)) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
 }
 
 std::string lower(std::string_view s) {
@@ -61,13 +41,13 @@ void replaceAll(std::string& text, const std::string& needle, std::string_view w
 
 }  // namespace
 
-std::string encodeSegment(std::string_view segment) { return encodeWith(segment, isPchar); }
+std::string encodeSegment(std::string_view segment) { return percentEncode(segment, isPchar); }
 
 std::string encodePath(std::string_view path) {
-  return encodeWith(path, [](unsigned char c) { return c == '/' || isPchar(c); });
+  return percentEncode(path, [](unsigned char c) { return c == '/' || isPchar(c); });
 }
 
-std::string encodeQueryValue(std::string_view value) { return encodeWith(value, isUnreserved); }
+std::string encodeQueryValue(std::string_view value) { return percentEncode(value, sdk::kit::unreserved); }
 
 std::string HttpUrl::origin() const { return scheme + "://" + host + (port.empty() ? "" : ":" + port); }
 

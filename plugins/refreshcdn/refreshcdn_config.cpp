@@ -10,6 +10,8 @@
 #include <optional>
 #include <string_view>
 
+#include <fsrelay/plugin_kit.hpp>
+
 namespace fsrelay::refreshcdn {
 
 const sdk::ConfigKey kKeys[] = {
@@ -45,66 +47,7 @@ const std::size_t kKeyCount = sizeof kKeys / sizeof kKeys[0];
 
 namespace {
 
-std::string_view view(sdk::Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
-}
-
-class Settings {
- public:
-  Settings(const sdk::Setting* settings, std::size_t count) : settings_(settings), count_(count) {}
-
-  // The last value given, else the declared default.
-  std::string_view get(const char* key) const {
-    std::optional<std::string_view> found;
-    for (std::size_t i = 0; i < count_; ++i) {
-      if (std::strcmp(settings_[i].key, key) == 0) found = view(settings_[i].value);
-    }
-    if (found) return *found;
-    for (const sdk::ConfigKey& k : kKeys) {
-      if (std::strcmp(k.name, key) == 0 && k.default_value != nullptr) return k.default_value;
-    }
-    return {};
-  }
-
-  std::vector<std::string> all(const char* key) const {
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < count_; ++i) {
-      if (std::strcmp(settings_[i].key, key) == 0 && settings_[i].value.size > 0) {
-        out.emplace_back(view(settings_[i].value));
-      }
-    }
-    return out;
-  }
-
- private:
-  const sdk::Setting* settings_;
-  std::size_t count_;
-};
-
-bool parseBool(std::string_view v, bool* out) {
-  std::string lower;
-  for (char c : v) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
-    *out = true;
-  } else if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
-    *out = false;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-bool parseUint(std::string_view v, std::uint64_t min, std::uint64_t max, std::uint64_t* out) {
-  if (v.empty()) return false;
-  std::uint64_t n = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9' || n > (max - static_cast<std::uint64_t>(c - '0')) / 10) return false;
-    n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (n < min) return false;
-  *out = n;
-  return true;
-}
+using Settings = sdk::kit::Settings;
 
 // An HTTP method is a token; anything else could smuggle bytes into the request line.
 bool isToken(std::string_view s) {
@@ -165,15 +108,12 @@ bool readSecretFile(const std::string& key, const std::string& path, bool firstL
 
 bool readChinaCache(const Settings& s, Config* config, std::string* error) {
   ChinaCacheEndpoint& cc = config->provider.chinacache;
-  cc.host = std::string(s.get("cdninfo.domainname"));
-  cc.user = std::string(s.get("cdninfo.username"));
-  cc.scheme = std::string(s.get("cdninfo.scheme"));
-  cc.path = std::string(s.get("cdninfo.path"));
-  std::uint64_t port = 0;
-  if (!parseUint(s.get("cdninfo.port"), 1, 65535, &port)) {
-    *error = "cdninfo.port must be 1..65535";
-    return false;
-  }
+  cc.host = std::string(s.text("cdninfo.domainname"));
+  cc.user = std::string(s.text("cdninfo.username"));
+  cc.scheme = std::string(s.text("cdninfo.scheme"));
+  cc.path = std::string(s.text("cdninfo.path"));
+  std::int64_t port = 0;
+  if (!s.integer("cdninfo.port", 1, 65535, &port, error)) return false;
   cc.port = std::to_string(port);
   if (cc.host.empty() || cc.host.find_first_of("/?#@ :") != std::string::npos || hasControlBytes(cc.host)) {
     *error = "cdninfo.domainname must be a host name (the chinacache provider needs it)";
@@ -192,8 +132,8 @@ bool readChinaCache(const Settings& s, Config* config, std::string* error) {
     *error = "cdninfo.path must be an absolute URL path without a query";
     return false;
   }
-  const std::string inlinePassword(s.get("cdninfo.passwd"));
-  const std::string passwordFile(s.get("cdninfo.passwd_file"));
+  const std::string inlinePassword(s.text("cdninfo.passwd"));
+  const std::string passwordFile(s.text("cdninfo.passwd_file"));
   if (!inlinePassword.empty() && !passwordFile.empty()) {
     *error = "cdninfo: give either passwd or passwd_file, not both";
     return false;
@@ -213,7 +153,9 @@ bool readChinaCache(const Settings& s, Config* config, std::string* error) {
 
 bool readHttpPurge(const Settings& s, Config* config, std::string* error) {
   PurgeCaches& pc = config->provider.purge;
-  for (const std::string& text : s.all("cache.url")) {
+  for (std::string_view value : s.all("cache.url")) {
+    if (value.empty()) continue;
+    const std::string text(value);
     std::string why;
     std::optional<HttpUrl> url = parseHttpUrl(text, &why);
     if (!url) {
@@ -230,8 +172,8 @@ bool readHttpPurge(const Settings& s, Config* config, std::string* error) {
     *error = "the http-purge provider needs at least one <cache url=\"http://host:port\"/> (cache.url)";
     return false;
   }
-  pc.method = std::string(s.get("purge.method"));
-  pc.dirMethod = std::string(s.get("purge.dir_method"));
+  pc.method = std::string(s.text("purge.method"));
+  pc.dirMethod = std::string(s.text("purge.dir_method"));
   if (!isToken(pc.method)) {
     *error = "purge.method must be an HTTP method name";
     return false;
@@ -247,7 +189,7 @@ bool readHttpPurge(const Settings& s, Config* config, std::string* error) {
 
 bool readJsonApi(const Settings& s, Config* config, std::string* error) {
   ApiEndpoint& api = config->provider.api;
-  api.url = std::string(s.get("api.url"));
+  api.url = std::string(s.text("api.url"));
   std::string why;
   if (api.url.empty()) {
     *error = "api.url is required by the json-api provider";
@@ -257,19 +199,16 @@ bool readJsonApi(const Settings& s, Config* config, std::string* error) {
     *error = "api.url \"" + api.url + "\": " + why;
     return false;
   }
-  std::uint64_t batch = 0;
-  if (!parseUint(s.get("api.batch_size"), 1, 1000000, &batch)) {
-    *error = "api.batch_size must be 1..1000000";
-    return false;
-  }
+  std::int64_t batch = 0;
+  if (!s.integer("api.batch_size", 1, 1000000, &batch, error)) return false;
   api.batchSize = static_cast<std::size_t>(batch);
-  api.urlsField = std::string(s.get("api.urls_field"));
-  api.dirsField = std::string(s.get("api.dirs_field"));
+  api.urlsField = std::string(s.text("api.urls_field"));
+  api.dirsField = std::string(s.text("api.dirs_field"));
   if (api.urlsField.empty() || api.dirsField.empty() || api.urlsField == api.dirsField) {
     *error = "api.urls_field and api.dirs_field must be two different, non-empty names";
     return false;
   }
-  const std::string tokenFile(s.get("api.token_file"));
+  const std::string tokenFile(s.text("api.token_file"));
   if (!tokenFile.empty()) {
     if (!readSecretFile("api.token_file", tokenFile, false, &api.token, error)) return false;
     config->secrets.push_back(api.token);
@@ -282,44 +221,33 @@ bool readJsonApi(const Settings& s, Config* config, std::string* error) {
 }  // namespace
 
 bool readConfig(const sdk::Setting* settings, std::size_t count, Config* config, std::string* error) {
-  const Settings s(settings, count);
+  const Settings s(settings, count, kKeys, kKeyCount);
   bool useRegex = false;
-  if (!parseBool(s.get("regexurl.regex"), &useRegex)) {
-    *error = "regexurl.regex must be true or false";
-    return false;
-  }
-  const std::string_view base = s.get("sendurl.base");
+  if (!s.boolean("regexurl.regex", &useRegex, error)) return false;
+  const std::string_view base = s.text("sendurl.base");
   if (base.empty()) {
     *error = "sendurl.base is required: the URL the watched root is published under";
     return false;
   }
-  std::optional<UrlRule> rule = makeUrlRule(base, useRegex, s.get("regexurl.match"), error);
+  std::optional<UrlRule> rule = makeUrlRule(base, useRegex, s.text("regexurl.match"), error);
   if (!rule) return false;
   config->rule = std::move(*rule);
 
-  std::uint64_t n = 0;
-  if (!parseUint(s.get("rate.per_second"), 0, 1000000, &n)) {
-    *error = "rate.per_second must be 0..1000000";
+  std::int64_t perSecond = 0;
+  std::int64_t timeoutMs = 0;
+  std::int64_t connectTimeoutMs = 0;
+  if (!s.integer("rate.per_second", 0, 1000000, &perSecond, error) ||
+      !s.integer("http.timeout_ms", 1, 3600000, &timeoutMs, error) ||
+      !s.integer("http.connect_timeout_ms", 1, 3600000, &connectTimeoutMs, error) ||
+      !s.boolean("http.insecure", &config->http.insecure, error)) {
     return false;
   }
-  config->perSecond = static_cast<std::uint32_t>(n);
-  if (!parseUint(s.get("http.timeout_ms"), 1, 3600000, &n)) {
-    *error = "http.timeout_ms must be 1..3600000";
-    return false;
-  }
-  config->http.timeoutMs = static_cast<long>(n);
-  if (!parseUint(s.get("http.connect_timeout_ms"), 1, 3600000, &n)) {
-    *error = "http.connect_timeout_ms must be 1..3600000";
-    return false;
-  }
-  config->http.connectTimeoutMs = static_cast<long>(n);
-  config->http.caFile = std::string(s.get("http.ca_file"));
-  if (!parseBool(s.get("http.insecure"), &config->http.insecure)) {
-    *error = "http.insecure must be true or false";
-    return false;
-  }
+  config->perSecond = static_cast<std::uint32_t>(perSecond);
+  config->http.timeoutMs = static_cast<long>(timeoutMs);
+  config->http.connectTimeoutMs = static_cast<long>(connectTimeoutMs);
+  config->http.caFile = std::string(s.text("http.ca_file"));
 
-  const std::string_view provider = s.get("cdninfo.provider");
+  const std::string_view provider = s.text("cdninfo.provider");
   bool ok = false;
   if (provider == "chinacache") {
     config->provider.provider = Provider::ChinaCache;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <fsrelay/plugin.hpp>
+#include <fsrelay/plugin_kit.hpp>
 
 #include "cdn_format.hpp"
 #include "cdn_url.hpp"
@@ -24,15 +25,11 @@ namespace {
 
 using sdk::Bytes;
 using sdk::LogLevel;
+using sdk::kit::bytes;
+using sdk::kit::view;
 using sdk::Status;
 
 constexpr char kVersion[] = "0.1.0";
-
-std::string_view view(Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
-}
-
-Bytes bytes(std::string_view s) { return Bytes{s.data(), s.size()}; }
 
 const char* statusName(Status s) { return s == Status::Ok ? "ok" : s == Status::Retry ? "retry" : "fail"; }
 
@@ -252,18 +249,7 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
 }
 
 sdk::Instance* create(const sdk::CreateArgs* args) noexcept {
-  std::string error;
-  try {
-    if (sdk::Instance* instance = createInstance(*args, &error)) return instance;
-  } catch (const std::exception& e) {
-    error = std::string("refreshcdn plugin: ") + e.what();
-  } catch (...) {
-    error = "refreshcdn plugin: unknown exception";
-  }
-  if (args->error != nullptr && args->error_capacity > 0) {
-    std::snprintf(args->error, args->error_capacity, "%s", error.c_str());
-  }
-  return nullptr;
+  return sdk::kit::guardedCreate(args, "refreshcdn", createInstance);
 }
 
 }  // namespace

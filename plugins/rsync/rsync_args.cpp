@@ -5,15 +5,15 @@
 #include <cstdio>
 #include <set>
 
+#include <fsrelay/plugin_kit.hpp>
+
 namespace fsrelay::rsync {
 namespace {
 
+using sdk::kit::view;
+
 bool startsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
-}
-
-std::string_view view(sdk::Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
 }
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one.

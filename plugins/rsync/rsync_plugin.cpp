@@ -5,16 +5,15 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <fsrelay/plugin.hpp>
+#include <fsrelay/plugin_kit.hpp>
 
 #include "rsync_args.hpp"  // same folder: the plugin target has only the SDK on its include path
 
@@ -23,6 +22,8 @@ namespace {
 
 using sdk::Bytes;
 using sdk::KeyType;
+using sdk::kit::bytes;
+using sdk::kit::view;
 using sdk::LogLevel;
 using sdk::Status;
 
@@ -51,41 +52,6 @@ const sdk::ConfigKey kKeys[] = {
      "change batches to a daemon use rsync protocol 29, which avoids a 40 ms stall per session "
      "(not with ACLs or xattrs in params)"},
 };
-
-std::string_view view(Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
-}
-
-Bytes bytes(std::string_view s) { return Bytes{s.data(), s.size()}; }
-
-bool parseBool(std::string_view v, bool* out) {
-  std::string lower;
-  for (char c : v) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
-    *out = true;
-  } else if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
-    *out = false;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-// "" -> nullopt (unset); digits only, within [min, max].
-bool parseInt(std::string_view v, std::int64_t min, std::int64_t max, std::optional<std::int64_t>* out) {
-  if (v.empty()) {
-    out->reset();
-    return true;
-  }
-  std::int64_t n = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9' || n > (max - (c - '0')) / 10) return false;
-    n = n * 10 + (c - '0');
-  }
-  if (n < min) return false;
-  *out = n;
-  return true;
-}
 
 class RsyncInstance final : public sdk::Instance {
  public:
@@ -260,30 +226,22 @@ class RsyncInstance final : public sdk::Instance {
 
 // Settings -> instance, or a reason. All checks that need no network happen here, once, at startup.
 sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
-  auto setting = [&](const char* key) -> std::string_view {
-    for (std::size_t i = 0; i < args.setting_count; ++i) {
-      if (std::strcmp(args.settings[i].key, key) == 0) return view(args.settings[i].value);
-    }
-    for (const sdk::ConfigKey& k : kKeys) {
-      if (std::strcmp(k.name, key) == 0 && k.default_value != nullptr) return k.default_value;
-    }
-    return {};
-  };
+  const sdk::kit::Settings s(args, kKeys);
   auto fail = [&](std::string why) -> sdk::Instance* {
     *error = std::move(why);
     return nullptr;
   };
   for (const char* key : {"root", "remote_ip", "remote_name"}) {
-    if (setting(key).empty()) return fail(std::string(key) + " is required");
+    if (s.text(key).empty()) return fail(std::string(key) + " is required");
   }
 
   Remote remote;
-  const std::string root(setting("root"));
+  const std::string root(s.text("root"));
   if (root.front() != '/') return fail("root must be an absolute path: " + root);
-  remote.ip = std::string(setting("remote_ip"));
-  remote.name = std::string(setting("remote_name"));
-  remote.user = std::string(setting("auth_users"));
-  remote.rsyncPath = std::string(setting("rsync_path"));
+  remote.ip = std::string(s.text("remote_ip"));
+  remote.name = std::string(s.text("remote_name"));
+  remote.user = std::string(s.text("auth_users"));
+  remote.rsyncPath = std::string(s.text("rsync_path"));
   if (remote.rsyncPath.empty()) return fail("rsync_path must not be empty");
   if (remote.ip.find_first_of(" \t\n/@") != std::string::npos) return fail("remote_ip is not a host: " + remote.ip);
   if (remote.user.find_first_of(" \t\n:@/") != std::string::npos) {
@@ -291,7 +249,7 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
   }
 
   std::string why;
-  auto params = splitParams(setting("params"), &why);
+  auto params = splitParams(s.text("params"), &why);
   if (!params) return fail("params: " + why);
   remote.params = std::move(*params);
   const std::string ruleFile = ruleFileOption(remote.params);
@@ -302,20 +260,17 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
   }
 
   bool debug = false;
-  if (!parseBool(setting("ssh"), &remote.ssh)) return fail("ssh must be true or false");
-  if (!parseBool(setting("delete"), &remote.propagateDeletes)) return fail("delete must be true or false");
-  if (!parseBool(setting("debug"), &debug)) return fail("debug must be true or false");
-  remote.quiet = !debug;
-  if (!parseBool(setting("fast_handshake"), &remote.fastHandshake)) return fail("fast_handshake must be true or false");
-
-  if (!parseInt(setting("port"), 1, 65535, &remote.port)) return fail("port must be 1..65535");
-  if (!parseInt(setting("timeout"), 0, 86400 * 365, &remote.timeoutS)) return fail("timeout must be seconds >= 0");
-  std::optional<std::int64_t> transferTimeout;
-  if (!parseInt(setting("transfer_timeout_ms"), 0, UINT32_MAX, &transferTimeout)) {
-    return fail("transfer_timeout_ms must be 0..4294967295");
+  std::int64_t transferTimeout = 0;
+  if (!s.boolean("ssh", &remote.ssh, error) || !s.boolean("delete", &remote.propagateDeletes, error) ||
+      !s.boolean("debug", &debug, error) || !s.boolean("fast_handshake", &remote.fastHandshake, error) ||
+      !s.integer("port", 1, 65535, &remote.port, error) ||
+      !s.integer("timeout", 0, 86400 * 365, &remote.timeoutS, error) ||
+      !s.integer("transfer_timeout_ms", 0, UINT32_MAX, &transferTimeout, error)) {
+    return nullptr;
   }
+  remote.quiet = !debug;
 
-  const std::string passwordFile(setting("password_file"));
+  const std::string passwordFile(s.text("password_file"));
   sdk::Host* host = args.host;
   const std::string name(view(args.instance_name));
   if (!passwordFile.empty()) {
@@ -342,22 +297,11 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
   }
 
   return new RsyncInstance(host, name, root, std::move(remote), debug,
-                           static_cast<std::uint32_t>(transferTimeout.value_or(0)));
+                           static_cast<std::uint32_t>(transferTimeout));
 }
 
 sdk::Instance* create(const sdk::CreateArgs* args) noexcept {
-  std::string error;
-  try {
-    if (sdk::Instance* instance = createInstance(*args, &error)) return instance;
-  } catch (const std::exception& e) {
-    error = std::string("rsync plugin: ") + e.what();
-  } catch (...) {
-    error = "rsync plugin: unknown exception";
-  }
-  if (args->error != nullptr && args->error_capacity > 0) {
-    std::snprintf(args->error, args->error_capacity, "%s", error.c_str());
-  }
-  return nullptr;
+  return sdk::kit::guardedCreate(args, "rsync", createInstance);
 }
 
 const sdk::PluginDescriptor kDescriptor = {

@@ -2,24 +2,12 @@
 #include "socket_frame.hpp"
 
 #include <fsrelay/json_text.hpp>
+#include <fsrelay/plugin_kit.hpp>
 
 namespace fsrelay::socketplugin {
-namespace {
 
-std::string_view view(sdk::Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
-}
-
-const char* opName(sdk::Op op) {
-  switch (op) {
-    case sdk::Op::Upsert: return "upsert";
-    case sdk::Op::Delete: return "delete";
-    case sdk::Op::Move: return "move";
-  }
-  return "upsert";  // unreachable for a well-formed batch; an unknown op is safest read as "look again"
-}
-
-}  // namespace
+using sdk::kit::opName;
+using sdk::kit::view;
 
 bool parseFormat(std::string_view text, Format* out) {
   std::string lower;

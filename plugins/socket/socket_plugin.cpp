@@ -2,13 +2,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
 #include <exception>
 #include <string>
 #include <string_view>
 
 #include <fsrelay/plugin.hpp>
+#include <fsrelay/plugin_kit.hpp>
 
 #include "socket_conn.hpp"   // same folder: the plugin target has only the SDK on its include path
 #include "socket_frame.hpp"
@@ -18,6 +17,8 @@ namespace {
 
 using sdk::Bytes;
 using sdk::KeyType;
+using sdk::kit::bytes;
+using sdk::kit::view;
 using sdk::LogLevel;
 using sdk::Status;
 
@@ -39,12 +40,6 @@ const sdk::ConfigKey kKeys[] = {
     {"deshost.writeTimeoutMs", KeyType::Int, "10000",
      "give up writing when the receiver takes nothing for this long (then Retry); also TCP_USER_TIMEOUT", 0},
 };
-
-std::string_view view(Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
-}
-
-Bytes bytes(std::string_view s) { return Bytes{s.data(), s.size()}; }
 
 std::int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -255,38 +250,13 @@ class SocketInstance final : public sdk::Instance {
   bool resend_ = false;      // window_ must go out first on the next connection
 };
 
-bool parseInt(std::string_view v, int min, int max, int* out) {
-  if (v.empty()) return false;
-  long long n = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9') return false;
-    n = n * 10 + (c - '0');
-    if (n > max) return false;
-  }
-  if (n < min) return false;
-  *out = static_cast<int>(n);
-  return true;
-}
-
 sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
-  auto setting = [&](const char* key) -> std::string_view {
-    for (std::size_t i = 0; i < args.setting_count; ++i) {
-      if (std::strcmp(args.settings[i].key, key) == 0) return view(args.settings[i].value);
-    }
-    for (const sdk::ConfigKey& k : kKeys) {
-      if (std::strcmp(k.name, key) == 0 && k.default_value != nullptr) return k.default_value;
-    }
-    return {};
-  };
+  const sdk::kit::Settings setting(args, kKeys);
   // The host passes an optional key left out of the XML with its default; an explicitly empty value
   // falls back to the default too, as sersync would have.
   auto valueOf = [&](const char* key) -> std::string_view {
-    std::string_view v = setting(key);
-    if (!v.empty()) return v;
-    for (const sdk::ConfigKey& k : kKeys) {
-      if (std::strcmp(k.name, key) == 0) return k.default_value;
-    }
-    return {};
+    const std::string_view v = setting.text(key);
+    return v.empty() ? setting.fallback(key) : v;
   };
   auto fail = [&](std::string why) -> sdk::Instance* {
     *error = std::move(why);
@@ -296,18 +266,20 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
   Settings s;
   s.ip = std::string(valueOf("deshost.ip"));
   if (s.ip.find_first_of(" \t\r\n/") != std::string::npos) return fail("deshost.ip is not a host: " + s.ip);
-  if (!parseInt(valueOf("deshost.port"), 1, 65535, &s.port)) {
-    return fail("deshost.port must be 1..65535, not \"" + std::string(valueOf("deshost.port")) + "\"");
-  }
+  std::int64_t port = 0;
+  std::int64_t connectTimeoutMs = 0;
+  std::int64_t writeTimeoutMs = 0;
+  if (!setting.integer("deshost.port", 1, 65535, &port, error)) return nullptr;
   if (!parseFormat(valueOf("deshost.format"), &s.format)) {
     return fail("deshost.format must be jsonl or sersync, not \"" + std::string(valueOf("deshost.format")) + "\"");
   }
-  if (!parseInt(valueOf("deshost.connectTimeoutMs"), 1, 3600000, &s.connectTimeoutMs)) {
-    return fail("deshost.connectTimeoutMs must be 1..3600000");
+  if (!setting.integer("deshost.connectTimeoutMs", 1, 3600000, &connectTimeoutMs, error) ||
+      !setting.integer("deshost.writeTimeoutMs", 1, 3600000, &writeTimeoutMs, error)) {
+    return nullptr;
   }
-  if (!parseInt(valueOf("deshost.writeTimeoutMs"), 1, 3600000, &s.writeTimeoutMs)) {
-    return fail("deshost.writeTimeoutMs must be 1..3600000");
-  }
+  s.port = static_cast<int>(port);
+  s.connectTimeoutMs = static_cast<int>(connectTimeoutMs);
+  s.writeTimeoutMs = static_cast<int>(writeTimeoutMs);
   std::string root(view(args.root));
   if (root.empty() || root.front() != '/') return fail("the root must be an absolute path: " + root);
   const std::string line = std::string("sending to ") + endpointText(s.ip, s.port) + " in the " +
@@ -317,18 +289,7 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
 }
 
 sdk::Instance* create(const sdk::CreateArgs* args) noexcept {
-  std::string error;
-  try {
-    if (sdk::Instance* instance = createInstance(*args, &error)) return instance;
-  } catch (const std::exception& e) {
-    error = std::string("socket plugin: ") + e.what();
-  } catch (...) {
-    error = "socket plugin: unknown exception";
-  }
-  if (args->error != nullptr && args->error_capacity > 0) {
-    std::snprintf(args->error, args->error_capacity, "%s", error.c_str());
-  }
-  return nullptr;
+  return sdk::kit::guardedCreate(args, "socket", createInstance);
 }
 
 const sdk::PluginDescriptor kDescriptor = {

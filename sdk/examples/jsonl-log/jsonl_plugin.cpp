@@ -5,7 +5,9 @@
 //   2. create(): turn settings into an Instance, or refuse them with a reason (permanent errors),
 //   3. deliver(): handle Changes and FullSync batches, report Retry for passing faults (environment),
 //   4. the descriptor and FSRELAY_PLUGIN, which export the plugin with its version stamp.
-// It includes nothing from fsrelay but the SDK headers, and nothing of std crosses the boundary.
+// It includes nothing from fsrelay but the SDK headers, and nothing of std crosses the boundary. The
+// optional fsrelay/plugin_kit.hpp saves the small things every plugin writes (byte views, reading settings,
+// the try/catch around create()); a plugin can do all of it by hand with plugin.hpp alone.
 //
 // Configuration (inside the config's <head>):
 //   <plugin name="jsonl">
@@ -25,20 +27,21 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <string>
 #include <string_view>
 
-#include <fsrelay/json_text.hpp>  // header-only JSON helpers of the SDK: byte-safe paths
-#include <fsrelay/plugin.hpp>     // the plugin interface
+#include <fsrelay/json_text.hpp>   // header-only JSON helpers of the SDK: byte-safe paths
+#include <fsrelay/plugin.hpp>      // the plugin interface
+#include <fsrelay/plugin_kit.hpp>  // header-only conveniences of the SDK (optional)
 
 namespace jsonl {
 namespace {
 
 namespace sdk = fsrelay::sdk;
 namespace json = fsrelay::sdk::json;
+namespace kit = fsrelay::sdk::kit;
 
 constexpr char kVersion[] = "1.0.0";  // this plugin's own version, shown by `fsrelay --list-plugins`
 
@@ -50,17 +53,10 @@ const sdk::ConfigKey kKeys[] = {
     {"output.sync", sdk::KeyType::Bool, "false", "fdatasync the file after every batch", 0},
 };
 
-// Bytes are views owned by the host, valid only during the call: copy what must outlive it.
-std::string_view view(sdk::Bytes b) { return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size); }
-
-const char* opName(sdk::Op op) {
-  switch (op) {
-    case sdk::Op::Upsert: return "upsert";
-    case sdk::Op::Delete: return "delete";
-    case sdk::Op::Move: return "move";
-  }
-  return "unknown";  // an op added by a later API minor is still logged rather than dropped
-}
+// Bytes are views owned by the host, valid only during the call: copy what must outlive it. kit::view
+// makes one a std::string_view, kit::bytes the other way round.
+using kit::bytes;
+using kit::view;
 
 // The text of one batch: pure formatting, no I/O, so a failure to write never leaves half a line behind
 // because formatting failed midway.
@@ -86,7 +82,7 @@ std::string formatBatch(const sdk::Batch& batch) {
   for (std::size_t i = 0; i < batch.event_count; ++i) {
     const sdk::Event& e = batch.events[i];
     out += head;
-    json::appendString(out, opName(e.op));
+    json::appendString(out, kit::opName(e.op, "unknown"));  // an op a later API minor adds is still logged
     out.push_back(',');
     json::appendPath(out, "root", view(batch.root));
     out.push_back(',');
@@ -127,11 +123,11 @@ class JsonlInstance final : public sdk::Instance {
       return sdk::Status::Ok;
     } catch (const std::exception& e) {
       // Out of memory, most likely. Nothing that allocates here: this handler must not throw again.
-      report.message(sdk::Bytes{e.what(), std::strlen(e.what())});
+      report.message(bytes(e.what()));
       return sdk::Status::Retry;
     } catch (...) {
       static constexpr char kUnknown[] = "jsonl: unknown exception";
-      report.message(sdk::Bytes{kUnknown, sizeof kUnknown - 1});
+      report.message(bytes(kUnknown));
       return sdk::Status::Retry;
     }
   }
@@ -178,12 +174,12 @@ class JsonlInstance final : public sdk::Instance {
 
   sdk::Status reject(sdk::Report& report, sdk::Status status, const std::string& why) noexcept {
     // The host copies the message, logs it with the instance name and keeps it as the target's last error.
-    report.message(sdk::Bytes{why.data(), why.size()});
+    report.message(bytes(why));
     return status;
   }
 
   void debug(const std::string& line) {
-    host_->log(sdk::LogLevel::Debug, sdk::Bytes{line.data(), line.size()});
+    host_->log(sdk::LogLevel::Debug, bytes(line));
   }
 
   sdk::Host* host_;  // outlives the instance
@@ -195,44 +191,33 @@ class JsonlInstance final : public sdk::Instance {
 // is wrong with the configuration itself is refused here, once, with the key's name: that is a permanent
 // error, unlike a file that cannot be written right now (deliver's Retry).
 sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
-  // The host passes every declared key, defaults filled in (a required one is always there).
-  auto setting = [&](const char* key) -> std::string_view {
-    for (std::size_t i = 0; i < args.setting_count; ++i)
-      if (std::strcmp(args.settings[i].key, key) == 0) return view(args.settings[i].value);
-    return {};
-  };
+  // The host passes every declared key, defaults filled in (a required one is always there). kit::Settings
+  // looks them up by name; given kKeys it also falls back to the declared defaults.
+  const kit::Settings settings(args, kKeys);
 
-  const std::string file(setting("output.file"));
+  const std::string file(settings.text("output.file"));
   if (file.empty() || file.front() != '/') {
     // The daemon's working directory is "/" once it runs in the background (-d): relative paths would move.
     *error = "output.file must be an absolute path, not '" + file + "'";
     return nullptr;
   }
-  // The host has checked the declared types already: a Bool arrives as "true" or "false", an Int as digits.
-  const bool sync = setting("output.sync") == "true";
+  // The host has checked the declared types already (a Bool arrives as "true" or "false"); boolean() still
+  // refuses anything else with the key's name, and integer() does the same for an Int within bounds.
+  bool sync = false;
+  if (!settings.boolean("output.sync", &sync, error)) return nullptr;
 
   // args.host_api_minor is the host's API minor: never older than the minor this plugin was built with (the
   // loader refuses that), so a plugin needs it only to use something optional that a later minor added.
   // host->log lines carry the instance name ("jsonl /srv") already; the message says the rest.
   const std::string hello = "appending events to " + file;
-  args.host->log(sdk::LogLevel::Info, sdk::Bytes{hello.data(), hello.size()});
+  args.host->log(sdk::LogLevel::Info, bytes(hello));
   return new JsonlInstance(args.host, file, sync);
 }
 
 // The descriptor's create: a plain function, noexcept, reporting failure as nullptr plus a NUL-terminated
-// reason in the host's buffer.
-sdk::Instance* create(const sdk::CreateArgs* args) noexcept {
-  std::string error;
-  try {
-    if (sdk::Instance* instance = createInstance(*args, &error)) return instance;
-  } catch (const std::exception& e) {
-    error = std::string("jsonl: ") + e.what();
-  } catch (...) {
-    error = "jsonl: unknown exception";
-  }
-  if (args->error != nullptr && args->error_capacity > 0) std::snprintf(args->error, args->error_capacity, "%s", error.c_str());
-  return nullptr;
-}
+// reason in the host's buffer. kit::guardedCreate is that body: it calls createInstance, copies a refusal's
+// reason into args->error, and turns an exception into "jsonl plugin: WHAT" there instead of letting it out.
+sdk::Instance* create(const sdk::CreateArgs* args) noexcept { return kit::guardedCreate(args, "jsonl", createInstance); }
 
 // (4) What the host reads after loading the library. api_major/api_minor/abi_tag come from the SDK headers
 // this plugin was compiled with; the loader compares them (and the stamp FSRELAY_PLUGIN exports) with its own.
