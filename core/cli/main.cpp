@@ -1,5 +1,7 @@
 // fsrelay's entry point: parse flags, load the configuration, then hand over to the engine.
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <iostream>
 
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  opt.stateDir = stateDir;
   Engine engine(std::move(config), opt);
   if (!engine.prepare()) {
     std::cerr << "fsrelay: nothing started\n";
@@ -122,6 +125,12 @@ int main(int argc, char** argv) {
     if (!daemonize(pidFile, &err)) {
       log::error(err);
       return 1;
+    }
+    // What still writes to stderr (a sanitizer's report, std::terminate's message) goes to the log as well,
+    // not to the /dev/null daemonize() left there.
+    if (int fd = ::open(opt.logFile.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC); fd >= 0) {
+      ::dup2(fd, STDERR_FILENO);
+      ::close(fd);
     }
   } else if (!opt.logFile.empty() && !log::toFile(opt.logFile)) {
     std::cerr << "fsrelay: cannot open log file " << opt.logFile << "\n";

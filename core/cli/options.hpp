@@ -20,6 +20,7 @@ struct CliOptions {
   std::string pidFile;
   std::string logFile;
   std::string logLevel;                      // overrides the config's
+  std::string stateDir;                      // resolved by main (config or default), not a flag
 };
 
 struct CliParse {

@@ -22,6 +22,7 @@
 #include "core/util/metrics.hpp"
 #include "core/watch/inotify_watcher.hpp"
 #include "core/watch/tree_walk.hpp"
+#include "core/cli/state_dir.hpp"
 
 namespace fsrelay {
 namespace {
@@ -30,6 +31,8 @@ std::int64_t monoMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+
+constexpr std::int64_t kCheckpointMarginNs = 2'000'000'000;
 
 std::int64_t wallNs() {
   timespec ts;
@@ -373,6 +376,22 @@ int Engine::run() {
   if (!failLog_->load(&err, &warnings)) log::error(err);
   for (auto& w : warnings) log::warn(w);
 
+  JournalState previous;
+  if (!options_.stateDir.empty()) {
+    std::string jerr;
+    if (!ensureDir(options_.stateDir, &jerr)) {
+      log::error(jerr, "; running without a journal: a crash would need a full sync (-r) to be safe");
+    } else {
+      journal_ = std::make_unique<Journal>(options_.stateDir + "/journal");
+      std::vector<std::string> jwarn;
+      if (!journal_->open(&previous, &jwarn, &jerr)) {
+        log::error(jerr, "; running without a journal: a crash would need a full sync (-r) to be safe");
+        journal_.reset();
+      }
+      for (auto& w : jwarn) log::warn(w);
+    }
+  }
+
   if (!startWatching()) return 1;
   for (auto& t : targets_) t->start();
   if (failLog_->size() > 0) {
@@ -383,6 +402,7 @@ int Engine::run() {
     for (auto& root : roots_)
       for (auto* t : root->targets) t->requestFullSync();
   }
+  if (journal_) recover(previous);
   loop();
   shutdown();
   return 0;
@@ -397,6 +417,7 @@ void Engine::loop() {
   std::int64_t nextReplay = monoMs() + replayEveryMs;
   std::int64_t nextCron = monoMs() + cronEveryMs;
   std::int64_t nextProgress = monoMs() + 10000;
+  std::int64_t lastCheckpoint = 0;
 
   for (;;) {
     std::int64_t now = monoMs();
@@ -412,6 +433,8 @@ void Engine::loop() {
     for (auto& r : roots_) fds.push_back({r->watcher->fd(), POLLIN, 0});
     ::poll(fds.data(), fds.size(), static_cast<int>(timeout));
     now = monoMs();
+    // Every change made before this moment is read below; a checkpoint may vouch for it once delivered.
+    const std::int64_t readStartNs = wallNs();
 
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo si;
@@ -446,8 +469,23 @@ void Engine::loop() {
       for (auto* t : root.targets) fullActive = fullActive || t->fullSyncActive();
       root.coalescer->setPreciseDeletes(fullActive);
       auto changes = root.coalescer->takeReady(now);
-      if (!changes.empty())
+      if (!changes.empty()) {
         for (auto* t : root.targets) t->enqueue(changes);
+        if (journal_)
+          for (const auto& c : changes) {
+            journal_->record(root.conf.watch, c.path);
+            if (c.op == sdk::Op::Move) journal_->record(root.conf.watch, c.oldPath);
+          }
+      }
+    }
+    if (journal_) {
+      journal_->flush(now);
+      // Idle: everything read so far has reached every target or the fail log. The margin covers file
+      // systems whose timestamps are coarser than ours, and clocks that step a little.
+      if (journal_->dirty() && now - lastCheckpoint >= 1000 && allIdle()) {
+        journal_->checkpoint(readStartNs - kCheckpointMarginNs);
+        lastCheckpoint = now;
+      }
     }
     if (now >= nextProgress) {
       // A long full sync says it is alive (rsync itself prints nothing until it is done).
@@ -492,9 +530,19 @@ void Engine::loop() {
   }
 }
 
+bool Engine::allIdle() const {
+  for (const auto& r : roots_) {
+    if (r->coalescer->size() > 0 || r->watcher->nextDeadline()) return false;
+    for (const auto* t : r->targets)
+      if (!t->idle()) return false;
+  }
+  return true;
+}
+
 void Engine::shutdown() {
   life_.stopping = true;
   std::int64_t now = monoMs();
+  const std::int64_t drainNs = wallNs();
   std::size_t pending = 0;
   for (auto& root : roots_) {
     // Drain what the kernel still holds, then everything the coalescer holds, ready or not.
@@ -521,6 +569,8 @@ void Engine::shutdown() {
     life_.abort = true;
   }
   for (auto& t : targets_) t->join();
+  // Every change read is now delivered or in the fail log: the next start checks only what came later.
+  if (journal_) journal_->checkpoint(drainNs - kCheckpointMarginNs);
   log::info("stopped");
 }
 

@@ -15,6 +15,7 @@
 #include "core/dispatch/fail_log.hpp"
 #include "core/dispatch/target.hpp"
 #include "core/filter/filter.hpp"
+#include "core/journal/journal.hpp"
 #include "core/plugin/host_services.hpp"
 #include "core/plugin/plugin_loader.hpp"
 #include "core/plugin/plugin_settings.hpp"
@@ -56,6 +57,13 @@ class Engine final : public HostControl {
   void loop();
   void shutdown();
   void handleOverflow(Root& root);
+  // After a previous run: replays what its journal left pending and finds what changed while fsrelay was
+  // not running (docs/journal.md).
+  void recover(const JournalState& previous);
+  // Changes under root since sinceNs (mtime or ctime), by a walk; *dirChanged when a directory changed
+  // (an entry may have been deleted or renamed there, which only a full sync can find).
+  std::vector<PendingChange> changedSince(const Root& root, std::int64_t sinceNs, bool* dirChanged) const;
+  bool allIdle() const;
   std::vector<OwnedExclude> excludesFor(const Root& root, bool withCrontabGlobs) const;
   std::string targetName(const LocalPathConf& lp, const RemoteConf& r) const;
 
@@ -65,6 +73,7 @@ class Engine final : public HostControl {
   TempNames tempNames_;
   Lifecycle life_;
   std::unique_ptr<FailLog> failLog_;
+  std::unique_ptr<Journal> journal_;  // null when it could not be opened (fsrelay runs without one)
   std::unique_ptr<TransferSlots> slots_;
   std::unique_ptr<PluginLoader> loader_;
   std::vector<std::shared_ptr<LoadedPlugin>> plugins_;

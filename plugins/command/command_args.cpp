@@ -1,4 +1,4 @@
-// Pure helpers of the command plugin: word splitting, the include filter, argv and environment per run.
+// Pure helpers of the command plugin: the include filter, argv and environment per run.
 #include "command_args.hpp"
 
 #include <utility>
@@ -8,6 +8,7 @@
 namespace fsrelay::command {
 namespace {
 
+using sdk::kit::safeRelativePath;
 using sdk::kit::view;
 
 // What the kernel charges a string in argv or envp against ARG_MAX: its bytes, its NUL, its pointer.
@@ -83,67 +84,6 @@ std::string dotMatchesAll(std::string_view pattern) {
     }
   }
   return out;
-}
-
-std::optional<std::vector<std::string>> splitWords(std::string_view text, std::string* error) {
-  std::vector<std::string> words;
-  std::string word;
-  bool inWord = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      if (inWord) words.push_back(std::move(word));
-      word.clear();
-      inWord = false;
-      continue;
-    }
-    inWord = true;
-    if (c == '\\') {
-      if (i + 1 == text.size()) {
-        if (error) *error = "trailing backslash";
-        return std::nullopt;
-      }
-      word += text[++i];
-    } else if (c == '\'') {
-      const std::size_t end = text.find('\'', i + 1);
-      if (end == std::string_view::npos) {
-        if (error) *error = "unterminated ' quote";
-        return std::nullopt;
-      }
-      word.append(text.substr(i + 1, end - i - 1));
-      i = end;
-    } else if (c == '"') {
-      std::size_t j = i + 1;
-      for (; j < text.size() && text[j] != '"'; ++j) {
-        if (text[j] == '\\' && j + 1 < text.size() &&
-            std::string_view("\"\\$`").find(text[j + 1]) != std::string_view::npos) {
-          ++j;
-        }
-        word += text[j];
-      }
-      if (j >= text.size()) {
-        if (error) *error = "unterminated \" quote";
-        return std::nullopt;
-      }
-      i = j;
-    } else {
-      word += c;
-    }
-  }
-  if (inWord) words.push_back(std::move(word));
-  return words;
-}
-
-bool isSafeRelPath(std::string_view path) {
-  if (path.empty() || path.front() == '/' || path.find('\0') != std::string_view::npos) return false;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    if (path.substr(start, end - start) == "..") return false;
-    start = end + 1;
-  }
-  return true;
 }
 
 std::string absolutePath(std::string_view root, std::string_view rel) {
@@ -262,7 +202,7 @@ Plan planChanges(const CommandSpec& spec, const IncludeFilter& filter, std::stri
     const sdk::Event& e = events[i];
     const std::string_view rel = view(e.path);
     const bool move = e.op == sdk::Op::Move;
-    if (!isSafeRelPath(rel) || (move && !isSafeRelPath(view(e.old_path)))) {
+    if (!safeRelativePath(rel) || (move && !safeRelativePath(view(e.old_path)))) {
       plan.rejected.push_back(i);
       continue;
     }

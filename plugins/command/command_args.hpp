@@ -1,4 +1,5 @@
-// Pure helpers of the command plugin: word splitting, the include filter, argv and environment per run.
+// Pure helpers of the command plugin: the include filter, argv and environment per run. (Words are split
+// with kit::splitWords, paths checked with kit::safeRelativePath: fsrelay/plugin_kit.hpp.)
 #pragma once
 
 #include <cstddef>
@@ -13,17 +14,6 @@
 
 // C++17 on purpose: the plugin target only requires cxx_std_17.
 namespace fsrelay::command {
-
-// Splits sersync's prefix/suffix into argv words. A small subset of sh, nothing is ever expanded:
-// blanks (space, tab, newline, CR) separate words; '...' is literal; inside "..." a backslash escapes
-// only " \ $ and ` (any other backslash stays); outside quotes a backslash escapes the next byte.
-// $VAR, ~, globs, $(...), `...`, ; | > stay as typed. "" and '' make an empty word.
-// Returns nullopt and sets *error on an unterminated quote or a trailing backslash.
-std::optional<std::vector<std::string>> splitWords(std::string_view text, std::string* error);
-
-// A path the host hands over must be relative, non-empty, without a ".." component or a NUL byte:
-// otherwise the absolute path given to the command could name something outside the root. "." is the root.
-bool isSafeRelPath(std::string_view path);
 
 // ROOT/REL, or ROOT itself for ".".
 std::string absolutePath(std::string_view root, std::string_view rel);

@@ -25,6 +25,7 @@ namespace {
 using sdk::Bytes;
 using sdk::KeyType;
 using sdk::kit::bytes;
+using sdk::kit::printable;
 using sdk::kit::view;
 using sdk::LogLevel;
 using sdk::Status;
@@ -34,6 +35,9 @@ constexpr char kVersion[] = "0.1.0";
 constexpr std::size_t kOutputCapacity = 8 * 1024;
 constexpr std::size_t kLoggedLines = 20;
 constexpr std::size_t kLoggedLineBytes = 512;
+// A run's argv in its log line: a batch of thousands of paths stays one short line.
+constexpr std::size_t kLoggedArgvWords = 8;
+constexpr std::size_t kLoggedArgvBytes = 1024;
 constexpr std::int64_t kMaxConcurrency = 64;
 
 const sdk::ConfigKey kKeys[] = {
@@ -95,13 +99,8 @@ class CommandInstance final : public sdk::Instance {
       : host_(host), root_(std::move(root)), s_(std::move(settings)) {}
 
   Status deliver(const sdk::Batch& batch, sdk::Report& report) noexcept override {
-    try {
-      return deliverBatch(batch, report);
-    } catch (const std::exception& e) {
-      return internalError(batch, report, e.what());
-    } catch (...) {
-      return internalError(batch, report, "unknown exception");
-    }
+    return sdk::kit::guardedDeliver(batch, report, host_, "command", "command_failures",
+                                    [&] { return deliverBatch(batch, report); });
   }
 
   void destroy() noexcept override { delete this; }
@@ -185,9 +184,7 @@ class CommandInstance final : public sdk::Instance {
 
   // "command PROGRAM failed [in N of M runs]: SUMMARY" (SUMMARY of the worst run).
   std::string failureMessage(const RunResult& r, std::size_t badRuns, std::size_t runs) const {
-    std::string msg = "command ";
-    appendPrintable(msg, program());
-    msg += " failed";
+    std::string msg = "command " + printable(program()) + " failed";
     if (runs > 1) msg += " in " + std::to_string(badRuns) + " of " + std::to_string(runs) + " runs";
     msg += ": " + r.summary;
     return msg;
@@ -272,7 +269,8 @@ class CommandInstance final : public sdk::Instance {
 
     const std::string op = run.env.empty() ? std::string() : run.env.front().substr(std::strlen("FSRELAY_OP="));
     std::string line = tag + ": " + op + " " + std::to_string(run.pathCount) + " path(s): " +
-                       renderArgv(run.argv) + ": " + v.meaning + ", " + std::to_string(ms) + " ms";
+                       sdk::kit::renderArgv(run.argv, kLoggedArgvWords, kLoggedArgvBytes) + ": " + v.meaning + ", " +
+                       std::to_string(ms) + " ms";
     if (v.failed && v.status == Status::Ok) line += " (ignored: param.ignoreError is true)";
     log(v.failed ? LogLevel::Warn : LogLevel::Debug, line);
 
@@ -284,27 +282,14 @@ class CommandInstance final : public sdk::Instance {
 
     result.status = v.status;
     if (spawned.spawn_failed != 0) {
-      result.summary = "program ";
-      appendPrintable(result.summary, run.argv.empty() ? std::string() : run.argv.front());
-      result.summary += " could not be started";
+      result.summary = "program " + printable(run.argv.empty() ? std::string() : run.argv.front()) +
+                       " could not be started";
     } else {
       result.summary = v.meaning;
       if (spawned.timed_out != 0) result.summary += " after " + std::to_string(s_.timeoutMs / 1000) + " s";
     }
     if (!lines.empty()) result.summary += ": " + lines.back();
     return result;
-  }
-
-  Status internalError(const sdk::Batch& batch, sdk::Report& report, const char* what) noexcept {
-    // Most likely out of memory: passing, so the host retries. Nothing here may throw again.
-    static constexpr char kMessage[] = "command plugin: internal error, batch will be retried";
-    try {
-      log(LogLevel::Error, "batch " + std::to_string(batch.id) + ": internal error: " + what);
-    } catch (...) {
-    }
-    host_->count("command_failures", 1);
-    report.message(Bytes{kMessage, sizeof kMessage - 1});
-    return Status::Retry;
   }
 
   void log(LogLevel level, const std::string& line) { host_->log(level, bytes(line)); }
@@ -324,10 +309,10 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
 
   Settings s;
   std::string why;
-  auto prefix = splitWords(setting.text("param.prefix"), &why);
+  auto prefix = sdk::kit::splitWords(setting.text("param.prefix"), &why);
   if (!prefix) return fail("param.prefix: " + why);
   if (prefix->empty() || prefix->front().empty()) return fail("param.prefix must name a program");
-  auto suffix = splitWords(setting.text("param.suffix"), &why);
+  auto suffix = sdk::kit::splitWords(setting.text("param.suffix"), &why);
   if (!suffix) return fail("param.suffix: " + why);
   s.spec.prefix = std::move(*prefix);
   s.spec.suffix = std::move(*suffix);
@@ -370,9 +355,8 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
   if (!s.spec.placeholders && !programExists(s.spec.prefix.front())) {
     // Only a warning: the program may be installed after fsrelay starts. Each run that cannot start it
     // fails with the program's name.
-    std::string warn = "param.prefix: program ";
-    appendPrintable(warn, s.spec.prefix.front());
-    warn += " is not an executable file (or not found in PATH); runs will fail until it is";
+    const std::string warn = "param.prefix: program " + printable(s.spec.prefix.front()) +
+                             " is not an executable file (or not found in PATH); runs will fail until it is";
     host->log(LogLevel::Warn, bytes(warn));
   }
   return new CommandInstance(host, root, std::move(s));

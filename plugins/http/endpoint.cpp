@@ -11,6 +11,7 @@
 #include <exception>
 
 #include <fsrelay/json_text.hpp>
+#include <fsrelay/plugin_kit.hpp>
 
 #include "metrics_format.hpp"
 #include "request_args.hpp"
@@ -33,10 +34,10 @@ constexpr std::size_t kShortRequestThreads = 8;
 constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 constexpr std::size_t kSocketSendBuffer = 64 * 1024;  // the kernel doubles it for its bookkeeping
 
-sdk::Bytes bytes(std::string_view s) { return sdk::Bytes{s.data(), s.size()}; }
+using sdk::kit::bytes;
 
 void sinkToString(void* context, sdk::Bytes data) {
-  static_cast<std::string*>(context)->assign(data.data == nullptr ? "" : data.data, data.size);
+  static_cast<std::string*>(context)->assign(sdk::kit::view(data));
 }
 
 void answerError(Response& res, int status, std::string_view message) {

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <exception>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include <fsrelay/plugin.hpp>
+#include <fsrelay/plugin_kit.hpp>
 
 #include "endpoint.hpp"
 #include "request_args.hpp"
@@ -25,10 +25,11 @@
 namespace fsrelay::http {
 namespace {
 
-using sdk::Bytes;
 using sdk::KeyType;
 using sdk::LogLevel;
 using sdk::Status;
+using sdk::kit::bytes;
+using sdk::kit::view;
 
 constexpr char kVersion[] = "0.1.0";
 
@@ -53,41 +54,6 @@ const sdk::ConfigKey kKeys[] = {
     {"deshost.full_sync", KeyType::Bool, "false",
      "webhook: on a full sync, POST the root itself as a created directory (IN_CREATE|IN_ISDIR)", 0},
 };
-
-std::string_view view(Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
-}
-
-Bytes bytes(std::string_view s) { return Bytes{s.data(), s.size()}; }
-
-bool parseBool(std::string_view v, bool* out) {
-  std::string lower;
-  for (char c : v) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
-    *out = true;
-  } else if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
-    *out = false;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-// "" -> nullopt (unset); digits only, within [min, max].
-bool parseInt(std::string_view v, std::int64_t min, std::int64_t max, std::optional<std::int64_t>* out) {
-  if (v.empty()) {
-    out->reset();
-    return true;
-  }
-  std::int64_t n = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9' || n > (max - (c - '0')) / 10) return false;
-    n = n * 10 + (c - '0');
-  }
-  if (n < min) return false;
-  *out = n;
-  return true;
-}
 
 std::int64_t nowNs() {
   timespec ts{};
@@ -122,13 +88,8 @@ class HttpInstance final : public sdk::Instance {
   }
 
   Status deliver(const sdk::Batch& batch, sdk::Report& report) noexcept override {
-    try {
-      return deliverBatch(batch, report);
-    } catch (const std::exception& e) {
-      return internalError(batch, report, e.what());
-    } catch (...) {
-      return internalError(batch, report, "unknown exception");
-    }
+    return sdk::kit::guardedDeliver(batch, report, host_, "http", nullptr,
+                                    [&] { return deliverBatch(batch, report); });
   }
 
   void destroy() noexcept override {
@@ -220,16 +181,6 @@ class HttpInstance final : public sdk::Instance {
     return out;
   }
 
-  Status internalError(const sdk::Batch& batch, sdk::Report& report, const char* what) noexcept {
-    static constexpr char kMessage[] = "http plugin: internal error, batch will be retried";
-    try {
-      log(LogLevel::Error, "batch " + std::to_string(batch.id) + ": internal error: " + what);
-    } catch (...) {
-    }
-    report.message(Bytes{kMessage, sizeof kMessage - 1});
-    return Status::Retry;
-  }
-
   // The host prefixes the instance name.
   void log(LogLevel level, const std::string& line) { host_->log(level, bytes(line)); }
 
@@ -275,46 +226,31 @@ class CheckedInstance final : public sdk::Instance {
 };
 
 sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
-  auto setting = [&](const char* key) -> std::string_view {
-    for (std::size_t i = 0; i < args.setting_count; ++i) {
-      if (std::strcmp(args.settings[i].key, key) == 0) return view(args.settings[i].value);
-    }
-    for (const sdk::ConfigKey& k : kKeys) {
-      if (std::strcmp(k.name, key) == 0 && k.default_value != nullptr) return k.default_value;
-    }
-    return {};
-  };
+  // An integer key given as "" reads as its declared default (host.port 8008, events.buffer_bytes 1 MiB...).
+  const sdk::kit::Settings setting(args, kKeys);
   auto fail = [&](std::string why) -> sdk::Instance* {
     *error = std::move(why);
     return nullptr;
-  };
-  auto intSetting = [&](const char* key, std::int64_t min, std::int64_t max, std::int64_t fallback,
-                        std::int64_t* out) {
-    std::optional<std::int64_t> v;
-    if (!parseInt(setting(key), min, max, &v)) {
-      *error = std::string(key) + " must be a number from " + std::to_string(min) + " to " + std::to_string(max);
-      return false;
-    }
-    *out = v.value_or(fallback);
-    return true;
   };
 
   const std::string root(view(args.root));
   if (root.empty() || root.front() != '/') return fail("http: the instance has no absolute root");
 
   EndpointConfig config;
-  config.bindHost = normalizeBindHost(setting("host.hostip"));
+  config.bindHost = normalizeBindHost(setting.text("host.hostip"));
   std::int64_t port = 0, bufferBytes = 0, heartbeat = 0, maxClients = 0;
-  if (!intSetting("host.port", 1, 65535, 8008, &port)) return nullptr;
-  if (!intSetting("events.buffer_bytes", 4096, std::int64_t{1} << 30, 1 << 20, &bufferBytes)) return nullptr;
-  if (!intSetting("events.heartbeat_s", 1, 3600, 15, &heartbeat)) return nullptr;
-  if (!intSetting("events.max_clients", 1, 256, 8, &maxClients)) return nullptr;
+  if (!setting.integer("host.port", 1, 65535, &port, error) ||
+      !setting.integer("events.buffer_bytes", 4096, std::int64_t{1} << 30, &bufferBytes, error) ||
+      !setting.integer("events.heartbeat_s", 1, 3600, &heartbeat, error) ||
+      !setting.integer("events.max_clients", 1, 256, &maxClients, error)) {
+    return nullptr;
+  }
   config.port = static_cast<int>(port);
   config.bufferBytes = static_cast<std::size_t>(bufferBytes);
   config.heartbeat = std::chrono::seconds(heartbeat);
   config.maxClients = static_cast<std::size_t>(maxClients);
 
-  const std::string tokenFile(setting("host.token_file"));
+  const std::string tokenFile(setting.text("host.token_file"));
   if (!tokenFile.empty()) {
     std::string why;
     std::optional<std::string> token = readTokenFile(tokenFile, &why);
@@ -327,26 +263,27 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
                 " is not a loopback address: a network-facing endpoint needs host.token_file (a file with a "
                 "token of 16+ characters, chmod 600), or bind 127.0.0.1");
   }
-  const std::string_view authReads = setting("host.auth_reads");
-  if (authReads.empty()) {
+  if (setting.text("host.auth_reads").empty()) {
     config.authReads = !loopback;
-  } else if (!parseBool(authReads, &config.authReads)) {
-    return fail("host.auth_reads must be true or false");
+  } else if (!setting.boolean("host.auth_reads", &config.authReads, error)) {
+    return nullptr;
   }
   if (config.authReads && config.token.empty()) return fail("host.auth_reads needs host.token_file");
 
   std::unique_ptr<Webhook> webhook;
   bool fullSyncPost = false;
-  const std::string url(setting("deshost.url"));
+  const std::string url(setting.text("deshost.url"));
   if (!url.empty()) {
     std::string why;
     if (!validWebhookUrl(url, &why)) return fail("deshost.url " + redactUrl(url) + ": " + why);
-    WebhookOptions options;
+    WebhookOptions options;  // deshost.port "" (the url's port) leaves options.port 0
     options.url = url;
-    if (!intSetting("deshost.port", 0, 65535, 0, &options.port)) return nullptr;
-    if (!intSetting("deshost.connect_timeout_ms", 1, 3600000, 5000, &options.connectTimeoutMs)) return nullptr;
-    if (!intSetting("deshost.timeout_ms", 1, 3600000, 30000, &options.timeoutMs)) return nullptr;
-    if (!parseBool(setting("deshost.full_sync"), &fullSyncPost)) return fail("deshost.full_sync must be true or false");
+    if (!setting.integer("deshost.port", 0, 65535, &options.port, error) ||
+        !setting.integer("deshost.connect_timeout_ms", 1, 3600000, &options.connectTimeoutMs, error) ||
+        !setting.integer("deshost.timeout_ms", 1, 3600000, &options.timeoutMs, error) ||
+        !setting.boolean("deshost.full_sync", &fullSyncPost, error)) {
+      return nullptr;
+    }
     if (!webhookGlobalInit(&why)) return fail(why);
     webhook = std::make_unique<Webhook>(std::move(options), args.host);
   }
@@ -366,18 +303,7 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
 }
 
 sdk::Instance* create(const sdk::CreateArgs* args) noexcept {
-  std::string error;
-  try {
-    if (sdk::Instance* instance = createInstance(*args, &error)) return instance;
-  } catch (const std::exception& e) {
-    error = std::string("http plugin: ") + e.what();
-  } catch (...) {
-    error = "http plugin: unknown exception";
-  }
-  if (args->error != nullptr && args->error_capacity > 0) {
-    std::snprintf(args->error, args->error_capacity, "%s", error.c_str());
-  }
-  return nullptr;
+  return sdk::kit::guardedCreate(args, "http", createInstance);
 }
 
 const sdk::PluginDescriptor kDescriptor = {

@@ -5,22 +5,12 @@
 #include <ctime>
 
 #include <fsrelay/json_text.hpp>
+#include <fsrelay/plugin_kit.hpp>
 
 namespace fsrelay::http {
 namespace {
 
-std::string_view view(sdk::Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
-}
-
-const char* opName(sdk::Op op) {
-  switch (op) {
-    case sdk::Op::Upsert: return "upsert";
-    case sdk::Op::Delete: return "delete";
-    case sdk::Op::Move: return "move";
-  }
-  return "unknown";
-}
+using sdk::kit::view;
 
 }  // namespace
 
@@ -42,7 +32,7 @@ std::string rfc3339(std::int64_t timeNs) {
 
 std::string changeJson(std::string_view root, const sdk::Event& event) {
   std::string out = "{\"op\":";
-  sdk::json::appendString(out, opName(event.op));
+  sdk::json::appendString(out, sdk::kit::opName(event.op, "unknown"));
   out += ',';
   sdk::json::appendPath(out, "root", root);
   out += ',';

@@ -1,12 +1,12 @@
 // Pure helpers of the http plugin's webhook: sersync's form body per event, URL encoding, URLs fit for logs.
 #include "webhook_format.hpp"
 
+#include <fsrelay/plugin_kit.hpp>
+
 namespace fsrelay::http {
 namespace {
 
-std::string_view view(sdk::Bytes b) {
-  return b.data == nullptr ? std::string_view() : std::string_view(b.data, b.size);
-}
+using sdk::kit::view;
 
 bool startsWithNoCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -27,24 +27,7 @@ std::size_t schemeLength(std::string_view url) {
 
 }  // namespace
 
-std::string formEncode(std::string_view bytes) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(bytes.size() * 3);
-  for (char ch : bytes) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                            c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string formEncode(std::string_view bytes) { return sdk::kit::percentEncode(bytes, sdk::kit::unreserved); }
 
 std::string absolutePath(std::string_view root, std::string_view rel) {
   std::string out(root);

@@ -11,20 +11,8 @@
 namespace fsrelay::refreshcdn {
 namespace {
 
+using sdk::kit::safeRelativePath;
 using sdk::kit::view;
-
-// The host never sends these; a URL built from one could point outside the root's base.
-bool isSafeRelPath(std::string_view path) {
-  if (path.empty() || path.front() == '/' || path.find('\0') != std::string_view::npos) return false;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    if (path.substr(start, end - start) == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
 
 class PlanBuilder {
  public:
@@ -77,8 +65,9 @@ PurgePlan planPurges(const sdk::Event* events, std::size_t count, std::string_vi
     std::vector<std::string_view> paths;
     if (e.op == sdk::Op::Move) paths.push_back(view(e.old_path));
     paths.push_back(view(e.path));
+    // The host never sends unsafe paths; a URL built from one could point outside the root's base.
     bool unsafe = false;
-    for (std::string_view p : paths) unsafe = unsafe || !isSafeRelPath(p);
+    for (std::string_view p : paths) unsafe = unsafe || !safeRelativePath(p);
     if (unsafe) {
       plan.rejected.push_back(i);
       continue;

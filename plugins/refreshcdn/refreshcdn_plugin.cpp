@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <exception>
 #include <memory>
 #include <optional>
 #include <set>
@@ -23,7 +22,6 @@
 namespace fsrelay::refreshcdn {
 namespace {
 
-using sdk::Bytes;
 using sdk::LogLevel;
 using sdk::kit::bytes;
 using sdk::kit::view;
@@ -55,13 +53,8 @@ class RefreshInstance final : public sdk::Instance {
         pacer_(config_.perSecond) {}
 
   Status deliver(const sdk::Batch& batch, sdk::Report& report) noexcept override {
-    try {
-      return deliverBatch(batch, report);
-    } catch (const std::exception& e) {
-      return internalError(batch, report, e.what());
-    } catch (...) {
-      return internalError(batch, report, "unknown exception");
-    }
+    return sdk::kit::guardedDeliver(batch, report, host_, "refreshcdn", "refreshcdn_request_failures",
+                                    [&] { return deliverBatch(batch, report); });
   }
 
   void destroy() noexcept override { delete this; }
@@ -212,17 +205,6 @@ class RefreshInstance final : public sdk::Instance {
       case Provider::JsonApi: return "json-api";
     }
     return "?";
-  }
-
-  Status internalError(const sdk::Batch& batch, sdk::Report& report, const char* what) noexcept {
-    static constexpr char kMessage[] = "refreshcdn plugin: internal error, batch will be retried";
-    try {
-      log(LogLevel::Error, "batch " + std::to_string(batch.id) + ": internal error: " + what);
-    } catch (...) {
-    }
-    host_->count("refreshcdn_request_failures", 1);
-    report.message(Bytes{kMessage, sizeof kMessage - 1});
-    return Status::Retry;
   }
 
   void log(LogLevel level, const std::string& line) { host_->log(level, bytes(line)); }

@@ -1,8 +1,6 @@
-// Pure helpers of the rsync plugin: params splitting, argv and stdin payloads, exit-code verdicts (no I/O).
+// Pure helpers of the rsync plugin: argv and stdin payloads, exit-code verdicts (no I/O).
 #include "rsync_args.hpp"
 
-#include <algorithm>
-#include <cstdio>
 #include <set>
 
 #include <fsrelay/plugin_kit.hpp>
@@ -10,49 +8,12 @@
 namespace fsrelay::rsync {
 namespace {
 
+using sdk::kit::printable;
+using sdk::kit::safeRelativePath;
 using sdk::kit::view;
 
 bool startsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
-}
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not one.
-std::size_t utf8Length(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t n;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) n = 3;
-  else if (c >= 0xF0 && c <= 0xF4) n = 4;
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  }
-  const auto c1 = static_cast<unsigned char>(s[i + 1]);
-  if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
-      (c == 0xF4 && c1 > 0x8F)) {
-    return 0;  // overlong, surrogate or beyond U+10FFFF
-  }
-  return n;
-}
-
-// Appends bytes so that the result is printable UTF-8 on one line: control bytes, DEL and invalid
-// UTF-8 become \xNN. File names are bytes; a log line must stay one readable line.
-void appendPrintable(std::string& out, std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const std::size_t n = utf8Length(s, i);
-    if (n == 0 || c < 0x20 || c == 0x7F) {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
 }
 
 bool isIpv6Literal(std::string_view ip) {
@@ -141,55 +102,6 @@ const char* exitMeaning(int code) {
 }
 
 }  // namespace
-
-std::optional<std::vector<std::string>> splitParams(std::string_view text, std::string* error) {
-  std::vector<std::string> words;
-  std::string word;
-  bool inWord = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      if (inWord) words.push_back(std::move(word));
-      word.clear();
-      inWord = false;
-      continue;
-    }
-    inWord = true;
-    if (c == '\\') {
-      if (i + 1 == text.size()) {
-        if (error) *error = "trailing backslash";
-        return std::nullopt;
-      }
-      word += text[++i];
-    } else if (c == '\'') {
-      const std::size_t end = text.find('\'', i + 1);
-      if (end == std::string_view::npos) {
-        if (error) *error = "unterminated ' quote";
-        return std::nullopt;
-      }
-      word.append(text.substr(i + 1, end - i - 1));
-      i = end;
-    } else if (c == '"') {
-      std::size_t j = i + 1;
-      for (; j < text.size() && text[j] != '"'; ++j) {
-        if (text[j] == '\\' && j + 1 < text.size() &&
-            std::string_view("\"\\$`").find(text[j + 1]) != std::string_view::npos) {
-          ++j;
-        }
-        word += text[j];
-      }
-      if (j >= text.size()) {
-        if (error) *error = "unterminated \" quote";
-        return std::nullopt;
-      }
-      i = j;
-    } else {
-      word += c;
-    }
-  }
-  if (inWord) words.push_back(std::move(word));
-  return words;
-}
 
 std::string targetString(const Remote& remote) {
   std::string out;
@@ -296,18 +208,6 @@ std::string escapeFilterLiteral(std::string_view name) {
   return out;
 }
 
-bool isSafeRelPath(std::string_view path) {
-  if (path.empty() || path.front() == '/' || path.find('\0') != std::string_view::npos) return false;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    if (path.substr(start, end - start) == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool propagateDeletes) {
   ChangeList list;
   std::set<std::string_view> topNames;
@@ -328,7 +228,7 @@ ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool pro
     const sdk::Event& e = events[i];
     const std::string_view path = view(e.path);
     const std::string_view oldPath = view(e.old_path);
-    if (!isSafeRelPath(path) || (e.op == sdk::Op::Move && !isSafeRelPath(oldPath))) {
+    if (!safeRelativePath(path) || (e.op == sdk::Op::Move && !safeRelativePath(oldPath))) {
       list.rejected.push_back(i);
       continue;
     }
@@ -480,7 +380,7 @@ std::string outputTail(std::string_view output, std::size_t maxLines, std::size_
   std::string out;
   for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
     if (!out.empty()) out += " | ";
-    appendPrintable(out, *it);
+    out += printable(*it);
   }
   if (out.size() > maxBytes) {
     // Keep the end: rsync's summary "rsync error: ... (code N)" is the last line.
@@ -492,38 +392,10 @@ std::string outputTail(std::string_view output, std::size_t maxLines, std::size_
 }
 
 std::string failureMessage(std::string_view target, const Verdict& verdict, std::string_view output) {
-  std::string msg = "rsync to ";
-  appendPrintable(msg, target);
-  msg += " failed: " + verdict.meaning;
+  std::string msg = "rsync to " + printable(target) + " failed: " + verdict.meaning;
   const std::string tail = outputTail(output, 2, 400);
   if (!tail.empty()) msg += ": " + tail;
   return msg;
-}
-
-std::string renderArgv(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const std::string& w : argv) {
-    if (!out.empty()) out += ' ';
-    const bool plain = !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-             std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
-    });
-    if (plain) {
-      out += w;
-      continue;
-    }
-    std::string quoted = "'";
-    for (char c : w) {
-      if (c == '\'') {
-        quoted += "'\\''";
-      } else {
-        quoted += c;
-      }
-    }
-    quoted += '\'';
-    appendPrintable(out, quoted);
-  }
-  return out;
 }
 
 }  // namespace fsrelay::rsync

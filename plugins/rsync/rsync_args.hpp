@@ -1,4 +1,5 @@
-// Pure helpers of the rsync plugin: params splitting, argv and stdin payloads, exit-code verdicts (no I/O).
+// Pure helpers of the rsync plugin: argv and stdin payloads, exit-code verdicts (no I/O). commonParams are
+// split with kit::splitWords, paths checked with kit::safeRelativePath (fsrelay/plugin_kit.hpp).
 #pragma once
 
 #include <cstddef>
@@ -12,12 +13,6 @@
 
 // C++17 on purpose: the plugin target only requires cxx_std_17, and third parties copy this pattern.
 namespace fsrelay::rsync {
-
-// Splits sersync's commonParams into argv words. Rules (a small subset of sh, nothing is expanded):
-// blanks separate words; '...' is literal; inside "..." a backslash escapes only " \ $ and `;
-// outside quotes a backslash escapes the next byte. $VAR, ~, globs and $(...) stay as typed.
-// Returns nullopt and sets *error on an unterminated quote or a trailing backslash.
-std::optional<std::vector<std::string>> splitParams(std::string_view text, std::string* error);
 
 // Everything a command needs besides the batch; built once from the instance's settings.
 struct Remote {
@@ -84,10 +79,6 @@ struct ChangeList {
   bool hasDeletes = false;        // a Delete or a Move's old path is listed
 };
 
-// A path the host hands over must be relative, non-empty, without a ".." component or a NUL byte, else it
-// could make the sender read outside the root or split the NUL list. "." (the root) is fine.
-bool isSafeRelPath(std::string_view path);
-
 ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool propagateDeletes);
 
 // rsync PARAMS [-q] --no-r|-r -d -I --force --from0 --files-from=- --delete-missing-args|--ignore-missing-args
@@ -116,8 +107,5 @@ std::string outputTail(std::string_view output, std::size_t maxLines, std::size_
 
 // "rsync to TARGET failed: MEANING: TAIL" (TAIL left out when empty).
 std::string failureMessage(std::string_view target, const Verdict& verdict, std::string_view output);
-
-// argv for a log line: words that need it are single-quoted, unprintable bytes shown as \xNN.
-std::string renderArgv(const std::vector<std::string>& argv);
 
 }  // namespace fsrelay::rsync

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <exception>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,7 +19,6 @@
 namespace fsrelay::rsync {
 namespace {
 
-using sdk::Bytes;
 using sdk::KeyType;
 using sdk::kit::bytes;
 using sdk::kit::view;
@@ -66,13 +64,8 @@ class RsyncInstance final : public sdk::Instance {
         transferTimeoutMs_(transferTimeoutMs) {}
 
   Status deliver(const sdk::Batch& batch, sdk::Report& report) noexcept override {
-    try {
-      return deliverBatch(batch, report);
-    } catch (const std::exception& e) {
-      return internalError(batch, report, e.what());
-    } catch (...) {
-      return internalError(batch, report, "unknown exception");
-    }
+    return sdk::kit::guardedDeliver(batch, report, host_, "rsync", "rsync_failures",
+                                    [&] { return deliverBatch(batch, report); });
   }
 
   void destroy() noexcept override { delete this; }
@@ -144,7 +137,7 @@ class RsyncInstance final : public sdk::Instance {
 
     const std::string prefix = "batch " + std::to_string(batchId) + " " + what;
     log(debug_ ? LogLevel::Info : LogLevel::Debug,
-        prefix + ": " + counted + ": " + renderArgv(words));
+        prefix + ": " + counted + ": " + sdk::kit::renderArgv(words));
 
     sdk::SpawnRequest request{};
     request.argv = argv.data();
@@ -183,18 +176,6 @@ class RsyncInstance final : public sdk::Instance {
   static Status finish(const Run& run, sdk::Report& report) {
     if (!run.message.empty()) report.message(bytes(run.message));
     return run.status;
-  }
-
-  Status internalError(const sdk::Batch& batch, sdk::Report& report, const char* what) noexcept {
-    // Most likely out of memory: passing, so the host retries. Nothing here may throw again.
-    static constexpr char kMessage[] = "rsync plugin: internal error, batch will be retried";
-    try {
-      log(LogLevel::Error, "batch " + std::to_string(batch.id) + ": internal error: " + what);
-    } catch (...) {
-    }
-    host_->count("rsync_failures", 1);
-    report.message(Bytes{kMessage, sizeof kMessage - 1});
-    return Status::Retry;
   }
 
   void log(LogLevel level, const std::string& line) { host_->log(level, bytes(line)); }
@@ -249,7 +230,7 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
   }
 
   std::string why;
-  auto params = splitParams(s.text("params"), &why);
+  auto params = sdk::kit::splitWords(s.text("params"), &why);
   if (!params) return fail("params: " + why);
   remote.params = std::move(*params);
   const std::string ruleFile = ruleFileOption(remote.params);

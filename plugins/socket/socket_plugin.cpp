@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <exception>
 #include <string>
 #include <string_view>
 
@@ -15,7 +14,6 @@
 namespace fsrelay::socketplugin {
 namespace {
 
-using sdk::Bytes;
 using sdk::KeyType;
 using sdk::kit::bytes;
 using sdk::kit::view;
@@ -67,23 +65,28 @@ class SocketInstance final : public sdk::Instance {
         endpoint_(endpointText(s_.ip, s_.port)) {}
 
   Status deliver(const sdk::Batch& batch, sdk::Report& report) noexcept override {
-    try {
-      std::string_view root = view(batch.root);
-      if (root.empty()) root = root_;
-      if (batch.kind != sdk::BatchKind::Changes && batch.kind != sdk::BatchKind::FullSync) {
-        return fail(report, Status::Fail, "unknown batch kind " + std::to_string(static_cast<int>(batch.kind)));
-      }
-      return s_.format == Format::Sersync ? deliverSersync(batch, root, report) : deliverJsonl(batch, root, report);
-    } catch (const std::exception& e) {
-      return internalError(report, e.what());
-    } catch (...) {
-      return internalError(report, "unknown exception");
-    }
+    return sdk::kit::guardedDeliver(
+        report, "socket", [&] { return deliverBatch(batch, report); },
+        [&](const char* what) {
+          log(LogLevel::Error, std::string("internal error: ") + what);
+          // The connection may be half-written: start again on a new one, resending what went out on it.
+          conn_.close();
+          resend_ = true;
+        });
   }
 
   void destroy() noexcept override { delete this; }
 
  private:
+  Status deliverBatch(const sdk::Batch& batch, sdk::Report& report) {
+    std::string_view root = view(batch.root);
+    if (root.empty()) root = root_;
+    if (batch.kind != sdk::BatchKind::Changes && batch.kind != sdk::BatchKind::FullSync) {
+      return fail(report, Status::Fail, "unknown batch kind " + std::to_string(static_cast<int>(batch.kind)));
+    }
+    return s_.format == Format::Sersync ? deliverSersync(batch, root, report) : deliverJsonl(batch, root, report);
+  }
+
   // sersync 2.5: per path, connect, send the absolute path, close. Per-event statuses, so the host
   // retries only what did not go out.
   Status deliverSersync(const sdk::Batch& batch, std::string_view root, sdk::Report& report) {
@@ -223,19 +226,6 @@ class SocketInstance final : public sdk::Instance {
     log(LogLevel::Debug, text);
     report.message(bytes(text));
     return status;
-  }
-
-  Status internalError(sdk::Report& report, const char* what) noexcept {
-    // Most likely out of memory: passing, so the host retries. Nothing here may throw again.
-    static constexpr char kMessage[] = "socket plugin: internal error, batch will be retried";
-    try {
-      log(LogLevel::Error, std::string("internal error: ") + what);
-      conn_.close();
-      resend_ = true;
-    } catch (...) {
-    }
-    report.message(Bytes{kMessage, sizeof kMessage - 1});
-    return Status::Retry;
   }
 
   void log(LogLevel level, const std::string& line) { host_->log(level, bytes(line)); }

@@ -55,13 +55,22 @@ Process& Scenario::startRelay(std::vector<std::string> args) {
   return *relay_;
 }
 
+Process& Scenario::restartRelay(std::vector<std::string> args) {
+  if (relay_) {
+    if (!relay_->waitExit(std::chrono::seconds(10))) throw std::logic_error("restartRelay: fsrelay still runs");
+    logOffset_ = relay_->outputSize();
+    relay_.reset();
+  }
+  return startRelay(std::move(args));
+}
+
 Process& Scenario::relay() {
   if (!relay_) throw std::logic_error("relay(): fsrelay not started");
   return *relay_;
 }
 
 ::testing::AssertionResult Scenario::ready(std::chrono::milliseconds timeout) {
-  if (relay().waitForLine("ready:", timeout)) return ::testing::AssertionSuccess();
+  if (relay().waitForLine("ready:", timeout, logOffset_)) return ::testing::AssertionSuccess();
   auto st = relay().waitExit(0ms);
   return ::testing::AssertionFailure() << "fsrelay did not log 'ready:' within " << timeout.count() << " ms"
                                        << (st ? "; it ended with " + st->describe() : "; still running");

@@ -40,6 +40,9 @@ class Scenario {
   // Writes config to configPath and starts `fsrelay ARGS... -o CONFIG` (default ARGS: -r), logging to tmp/fsrelay.log.
   Process& startRelay(std::vector<std::string> args = {"-r"});
   Process& relay();
+  // Starts fsrelay again after the previous one exited (or was killed: it is reaped first). The log file
+  // is appended to; ready() then looks only at what the new process wrote.
+  Process& restartRelay(std::vector<std::string> args = {});
   std::vector<std::filesystem::path> targets() const { return daemon.moduleDirs(); }
 
   // fsrelay logged "ready:" (every watch in place, -r done).
@@ -54,6 +57,7 @@ class Scenario {
 
  private:
   std::unique_ptr<Process> relay_;
+  std::size_t logOffset_ = 0;  // where the current process's part of the log begins
 };
 
 }  // namespace fsrelay::test

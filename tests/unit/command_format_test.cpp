@@ -1,4 +1,5 @@
-// Unit tests of the command plugin's log text: printable escaping, argv rendering, bounded output lines.
+// Unit tests of the command plugin's log text: bounded output lines. (Printable escaping and argv
+// rendering are the kit's: plugin_kit_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,39 +11,6 @@ namespace fsrelay::command {
 namespace {
 
 using Words = std::vector<std::string>;
-
-std::string printable(const std::string& s) {
-  std::string out;
-  appendPrintable(out, s);
-  return out;
-}
-
-TEST(CommandFormat, printable_escapes_control_bytes_and_invalid_utf8) {
-  EXPECT_EQ(printable("plain"), "plain");
-  EXPECT_EQ(printable("new\nline\ttab\r"), "new\\x0Aline\\x09tab\\x0D");
-  EXPECT_EQ(printable("\xff\xfe"), "\\xFF\\xFE");
-  EXPECT_EQ(printable("\xc3\xbc ok"), "\xc3\xbc ok");
-  EXPECT_EQ(printable("\xc3\x28"), "\\xC3(");
-  EXPECT_EQ(printable(std::string("a\0b", 3)), "a\\x00b");
-}
-
-TEST(CommandFormat, argv_is_quoted_where_needed_and_stays_one_line) {
-  EXPECT_EQ(renderArgv({"/bin/sh", "/srv/a.php"}), "/bin/sh /srv/a.php");
-  EXPECT_EQ(renderArgv({"hook", "/srv/with space", "it's", ""}), "hook '/srv/with space' 'it'\\''s' ''");
-  EXPECT_EQ(renderArgv({"hook", "/srv/new\nline"}), "hook '/srv/new\\x0Aline'");
-  EXPECT_EQ(renderArgv({"hook", "$(id)"}), "hook '$(id)'");
-}
-
-TEST(CommandFormat, argv_of_a_big_batch_is_bounded) {
-  Words argv = {"hook"};
-  for (int i = 0; i < 1000; ++i) argv.push_back("/srv/file-" + std::to_string(i));
-  const std::string line = renderArgv(argv, 8, 1024);
-  EXPECT_NE(line.find("... (993 more)"), std::string::npos) << line;
-  EXPECT_LT(line.size(), 1100u);
-  const std::string cut = renderArgv({"hook", std::string(5000, 'x')}, 8, 100);
-  EXPECT_LE(cut.size(), 100u);
-  EXPECT_EQ(cut.substr(cut.size() - 3), "...");
-}
 
 TEST(CommandFormat, output_keeps_the_last_lines_printable_and_cut) {
   bool truncated = true;

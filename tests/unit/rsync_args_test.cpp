@@ -1,4 +1,5 @@
-// Unit tests of the rsync plugin's pure helpers: params splitting, argv, payloads, exit-code verdicts.
+// Unit tests of the rsync plugin's pure helpers: argv, payloads, exit-code verdicts. (Splitting params and
+// rendering argv are the kit's: plugin_kit_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -65,36 +66,6 @@ Remote daemon() {
 }
 
 // ---- params ----
-
-TEST(RsyncArgs, split_params_plain_words) {
-  EXPECT_EQ(*splitParams("-artuz", nullptr), (Words{"-artuz"}));
-  EXPECT_EQ(*splitParams("  -artuz \t --delete\n-R ", nullptr), (Words{"-artuz", "--delete", "-R"}));
-  EXPECT_EQ(*splitParams("", nullptr), Words{});
-  EXPECT_EQ(*splitParams("   ", nullptr), Words{});
-}
-
-TEST(RsyncArgs, split_params_quotes_and_escapes) {
-  EXPECT_EQ(*splitParams(R"(-e 'ssh -p 22' --exclude="a b" x\ y)", nullptr),
-            (Words{"-e", "ssh -p 22", "--exclude=a b", "x y"}));
-  EXPECT_EQ(*splitParams(R"("a\"b\\c\$d\`e\n" 'it'\''s' '' "")", nullptr),
-            (Words{"a\"b\\c$d`e\\n", "it's", "", ""}));
-  EXPECT_EQ(*splitParams(R"(--exclude='*.tmp'x"y")", nullptr), (Words{"--exclude=*.tmp" "xy"}));
-}
-
-TEST(RsyncArgs, split_params_never_expands) {
-  EXPECT_EQ(*splitParams("$HOME ~ *.c $(id) `id` ${X} ;&|<>", nullptr),
-            (Words{"$HOME", "~", "*.c", "$(id)", "`id`", "${X}", ";&|<>"}));
-}
-
-TEST(RsyncArgs, split_params_rejects_unterminated) {
-  std::string error;
-  EXPECT_FALSE(splitParams("-a 'oops", &error));
-  EXPECT_NE(error.find("'"), std::string::npos);
-  EXPECT_FALSE(splitParams("-a \"oops", &error));
-  EXPECT_FALSE(splitParams("-a \"x\\\"", &error));
-  EXPECT_FALSE(splitParams("-a \\", &error));
-  EXPECT_EQ(error, "trailing backslash");
-}
 
 TEST(RsyncArgs, remote_shell_detection) {
   EXPECT_FALSE(paramsSetRemoteShell({"-artuz", "--delete", "--exclude=e"}));
@@ -385,11 +356,6 @@ TEST(RsyncArgs, output_tail_is_one_printable_line) {
   EXPECT_EQ(outputTail(std::string(1000, 'x') + "\nEND", 1, 10), "END");
   EXPECT_EQ(outputTail(std::string(1000, 'x') + "\nEND", 2, 10), "...xxxx | END");
   EXPECT_EQ(outputTail("", 3, 100), "");
-}
-
-TEST(RsyncArgs, render_argv_quotes_for_reading) {
-  EXPECT_EQ(renderArgv({"rsync", "-e", "ssh -p 2", "it's", "a\nb", ""}),
-            "rsync -e 'ssh -p 2' 'it'\\''s' 'a\\x0Ab' ''");
 }
 
 TEST(RsyncArgs, update_option_is_stripped_from_bundles) {
