@@ -11,6 +11,8 @@ scripts/install-deps.sh
 dpkg-query -W -f='${Status}' lsyncd 2>/dev/null | grep -q "ok installed" || apt-get install -y -qq lsyncd inotify-tools
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 --target fsrelay fsrelay_plugin_rsync >/dev/null
+# fsrelay keeps its journal in /var/lib/fsrelay/<config name> when run as root: leave no trace of the run.
+[ -e /var/lib/fsrelay ] || trap 'rm -rf /var/lib/fsrelay' EXIT
 mkdir -p bench/results
 out=bench/results/syncbench-$(date +%Y%m%d-%H%M%S).jsonl
 "$SYNCBENCH" --contender lsyncd,rsync-oracle,sersync-compatible --binary build/fsrelay --json "$@" | tee "$out"
