@@ -1,6 +1,8 @@
 // Environment checks for config values; each returns the error text so the loader can attach a line.
 #include "core/config/config_checks.hpp"
 
+#include <cctype>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,7 +62,39 @@ std::optional<std::string> checkPasswordFile(const std::string& path) {
   return std::nullopt;
 }
 
+// libstdc++'s regex compiler recurses per nesting level and per repeated copy, and a repeat count past
+// 2^64 is undefined behaviour there: bound what it is handed, so a config cannot crash the daemon.
+std::optional<std::string> regexTooComplex(const std::string& e) {
+  constexpr std::size_t kMaxLength = 1024, kMaxDepth = 32, kMaxRepeat = 1000;
+  if (e.size() > kMaxLength)
+    return "is " + std::to_string(e.size()) + " bytes long; at most " + std::to_string(kMaxLength) + " are allowed";
+  std::size_t depth = 0;
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    char c = e[i];
+    if (c == '\\') {
+      ++i;
+      continue;
+    }
+    if (c == '(' && ++depth > kMaxDepth) return "nests groups deeper than " + std::to_string(kMaxDepth);
+    if (c == ')' && depth > 0) --depth;
+    if (c == '{') {
+      std::size_t j = i + 1, n = 0;
+      while (j < e.size() && (std::isdigit(static_cast<unsigned char>(e[j])) || e[j] == ',')) {
+        if (e[j] == ',') n = 0;
+        else if ((n = n * 10 + static_cast<std::size_t>(e[j] - '0')) > kMaxRepeat)
+          return "repeats more than " + std::to_string(kMaxRepeat) + " times";
+        ++j;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> checkRegex(const std::string& expression) {
+  if (auto why = regexTooComplex(expression)) {
+    std::string shown = expression.size() > 60 ? expression.substr(0, 60) + "..." : expression;
+    return "expression \"" + shown + "\" " + *why;
+  }
   try {
     std::regex re(expression, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {
