@@ -276,7 +276,9 @@ TEST(CommandPlugin, include_filter_selects_by_absolute_path) {
       << describe(r);
   std::this_thread::sleep_for(300ms);  // anything wrongly run with them would have arrived by now
   r = rec.records();
-  EXPECT_EQ(runsFor(r, (s.src / "keep" / "any.txt").string()), 1u) << describe(r);
+  // At least once: a file made right after its new directory can be reported both by its own event and by
+  // the scan of the directory once its watch is in place (delivery is at least once, see docs/plugins.md).
+  EXPECT_GE(runsFor(r, (s.src / "keep" / "any.txt").string()), 1u) << describe(r);
   EXPECT_EQ(runsFor(r, s.src.string() + "/new\nline.php"), 1u) << describe(r);
   EXPECT_EQ(runsFor(r, (s.src / "skip.txt").string()), 0u) << describe(r);
   EXPECT_EQ(runsFor(r, (s.src / "skip.php.bak").string()), 0u) << describe(r);

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -57,7 +59,7 @@ RsyncDaemon::RsyncDaemon(fs::path workDir, RsyncDaemonOptions options)
   secrets_ = dir_ / "rsyncd.secrets";
   wrongSecrets_ = dir_ / "rsyncd-wrong.secrets";
   clientPasswordFile_ = dir_ / "rsync.password";
-  std::string password = randomHex(24);
+  std::string password = options_.password.empty() ? randomHex(24) : options_.password;
   writePrivateFile(secrets_, user_ + ":" + password + "\n");
   writePrivateFile(wrongSecrets_, user_ + ":" + randomHex(24) + "\n");
   writePrivateFile(clientPasswordFile_, password + "\n");
@@ -77,7 +79,7 @@ std::vector<fs::path> RsyncDaemon::moduleDirs() const {
 }
 
 std::string RsyncDaemon::url(std::string_view module) const {
-  return "rsync://" + user_ + "@127.0.0.1:" + std::to_string(port_) + "/" + std::string(module) + "/";
+  return "rsync://" + user_ + "@" + options_.address + ":" + std::to_string(port_) + "/" + std::string(module) + "/";
 }
 
 void RsyncDaemon::writeConfig() const {
@@ -111,14 +113,14 @@ void RsyncDaemon::start() {
   // again when another process took it between the probe and rsync's bind.
   auto deadline = std::chrono::steady_clock::now() + 15s;
   for (int attempt = 0; std::chrono::steady_clock::now() < deadline; ++attempt) {
-    int port = port_ != 0 ? port_ : probeFreePort();
+    int port = port_ != 0 ? port_ : options_.port != 0 ? options_.port : probeFreePort();
     std::string why;
     if (tryStart(port, &why)) {
       port_ = port;
       return;
     }
     problems += "\n  port " + std::to_string(port) + ": " + why;
-    if (port_ != 0) std::this_thread::sleep_for(200ms);
+    if (port_ != 0 || options_.port != 0) std::this_thread::sleep_for(200ms);
     if (attempt >= 20) break;
   }
   throw std::runtime_error("could not start rsync --daemon:" + problems);
@@ -130,7 +132,7 @@ bool RsyncDaemon::tryStart(int port, std::string* why) {
   if (fs::exists(log_, ec)) logFrom = static_cast<std::size_t>(fs::file_size(log_, ec));
   auto p = std::make_unique<Process>(
       std::vector<std::string>{"rsync", "--daemon", "--no-detach", "--config=" + config_.string(),
-                               "--address=127.0.0.1", "--port=" + std::to_string(port),
+                               "--address=" + options_.address, "--port=" + std::to_string(port),
                                "--log-file=" + log_.string()},
       dir_ / "rsyncd.out");
   auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -152,13 +154,57 @@ bool RsyncDaemon::tryStart(int port, std::string* why) {
 }
 
 bool RsyncDaemon::answers(int port) const {
-  RunResult r = runProgram({"rsync", "rsync://127.0.0.1:" + std::to_string(port) + "/"}, dir_ / "probe.out", 10s);
+  RunResult r = runProgram({"rsync", "rsync://" + options_.address + ":" + std::to_string(port) + "/"},
+                           dir_ / "probe.out", 10s);
   return r.status.success() && r.output.find("fsrelay-test " + token_) != std::string::npos;
 }
 
 void RsyncDaemon::stop() {
   if (!process_) return;
   process_->stop(5s);
+  process_.reset();
+}
+
+namespace {
+// PIDs whose parent is pid, from /proc/PID/stat (the field after the parenthesised command name).
+std::vector<pid_t> childrenOf(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t close = stat.rfind(')');
+    if (close == std::string::npos || close + 4 >= stat.size()) continue;
+    // ") S PPID ..."
+    std::size_t ppidAt = stat.find(' ', close + 2);
+    if (ppidAt == std::string::npos) continue;
+    if (std::atol(stat.c_str() + ppidAt + 1) == pid) out.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return out;
+}
+}  // namespace
+
+void RsyncDaemon::crash() {
+  if (!process_) return;
+  // Stop the listener first so that it forks no new session while the old ones are killed.
+  const pid_t daemon = process_->pid();
+  process_->signal(SIGSTOP);
+  // A session forks again (its receiver and generator): stop the whole family, then kill it.
+  std::vector<pid_t> family;
+  for (std::vector<pid_t> level = childrenOf(daemon); !level.empty();) {
+    std::vector<pid_t> next;
+    for (pid_t p : level) {
+      ::kill(p, SIGSTOP);
+      family.push_back(p);
+      for (pid_t c : childrenOf(p)) next.push_back(c);
+    }
+    level = std::move(next);
+  }
+  for (pid_t p : family) ::kill(p, SIGKILL);
+  process_->signal(SIGKILL);
+  process_->waitExit(10s);
   process_.reset();
 }
 

@@ -16,6 +16,11 @@ struct RsyncDaemonOptions {
   int maxConnections = 0;  // per module; 0 = unlimited
   // Modules whose secrets file holds another password than the client's: every push there fails auth.
   std::vector<std::string> wrongPasswordModules;
+  // Where it listens. A second daemon on another loopback address (127.0.0.2) can share the first one's
+  // port, which a config needs: sersync's <userDefinedPort> is one port for every remote.
+  std::string address = "127.0.0.1";
+  int port = 0;          // 0: a probed free port
+  std::string password;  // empty: a random one (set it to share a client password file with another daemon)
 };
 
 class RsyncDaemon {
@@ -30,6 +35,9 @@ class RsyncDaemon {
   // "Target down": stop() ends the daemon (SIGTERM, SIGKILL after 5 s); start() brings it back on the same port.
   void stop();
   void start();
+  // "Target crashed": SIGKILL to every process of every session it forked (found by parent PID in /proc),
+  // then to the daemon; a transfer in progress breaks off. start() brings it back on the same port.
+  void crash();
   bool running() const { return process_ != nullptr; }
 
   int port() const { return port_; }
@@ -39,7 +47,8 @@ class RsyncDaemon {
   const std::vector<std::string>& modules() const { return options_.modules; }
   std::filesystem::path moduleDir(std::string_view module) const;
   std::vector<std::filesystem::path> moduleDirs() const;
-  std::string url(std::string_view module) const;  // rsync://USER@127.0.0.1:PORT/MODULE/
+  std::string url(std::string_view module) const;  // rsync://USER@ADDRESS:PORT/MODULE/
+  const std::string& address() const { return options_.address; }
 
   std::string logText() const;
   std::string logTail(std::size_t lines) const;
