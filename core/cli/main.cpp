@@ -9,6 +9,7 @@
 
 #include "core/cli/daemonize.hpp"
 #include "core/cli/options.hpp"
+#include "core/cli/run_loop.hpp"
 #include "core/cli/state_dir.hpp"
 #include "core/config/config.hpp"
 #include "core/engine/engine.hpp"
@@ -74,12 +75,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   Config config = std::move(*loaded.config);
-  const std::string stateDir = config.tuning.stateDir.empty() ? defaultStateDir(opt.configPath) : config.tuning.stateDir;
-  log::Level level = config.debug ? log::Level::Debug : log::Level::Info;
-  if (!log::parseLevel(config.tuning.logLevel, &level) && !config.debug) level = log::Level::Info;
-  if (config.debug) level = log::Level::Debug;
-  if (!opt.logLevel.empty() && !log::parseLevel(opt.logLevel, &level)) {
-    std::cerr << "fsrelay: --log-level takes error, warn, info or debug, not '" << opt.logLevel << "'\n";
+  const std::string stateDir = stateDirFor(config, opt);
+  log::Level level;
+  std::string levelError;
+  if (!resolveLogLevel(config, opt, &level, &levelError)) {
+    std::cerr << "fsrelay: " << levelError << "\n";
     return 2;
   }
   log::setLevel(level);
@@ -92,13 +92,13 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   opt.stateDir = stateDir;
-  Engine engine(std::move(config), opt);
-  if (!engine.prepare()) {
+  auto engine = std::make_unique<Engine>(config, opt);
+  if (!engine->prepare()) {
     std::cerr << "fsrelay: nothing started\n";
     return 2;
   }
   if (opt.check) {
-    engine.describe();
+    engine->describe();
     return 0;
   }
 
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
     std::cerr << "fsrelay: cannot open log file " << opt.logFile << "\n";
     return 1;
   }
-  int rc = engine.run();
+  int rc = runWithReload(std::move(engine), std::move(config), opt);
   if (opt.daemonize) removePidFile(pidFile);
   return rc;
 }

@@ -96,7 +96,21 @@ std::string Engine::targetName(const LocalPathConf& lp, const RemoteConf& r) con
 }
 
 void Engine::error(int line, const std::string& message) const {
-  std::cerr << Diagnostic{Diagnostic::Severity::Error, config_.file, line, message}.format() << "\n";
+  std::string text = Diagnostic{Diagnostic::Severity::Error, config_.file, line, message}.format();
+  if (errorsOut_) errorsOut_->push_back(std::move(text));
+  else std::cerr << text << "\n";
+}
+
+void Engine::continueFrom(std::vector<std::string> previousTargets, bool syncNewTargets) {
+  reloaded_ = true;
+  previousTargets_ = std::move(previousTargets);
+  syncNewTargets_ = syncNewTargets;
+}
+
+std::vector<std::string> Engine::targetNames() const {
+  std::vector<std::string> names;
+  for (const auto& t : targets_) names.push_back(t->name());
+  return names;
 }
 
 bool Engine::buildFilters() {
@@ -182,7 +196,7 @@ bool Engine::prepareRsync() {
   std::string err;
   auto rsync = loader_->load("rsync", &err);
   if (!rsync) {
-    std::cerr << "fsrelay: " << err << "\n";
+    error(0, err);
     return false;
   }
   plugins_.push_back(rsync);
@@ -402,7 +416,20 @@ int Engine::run() {
     for (auto& root : roots_)
       for (auto* t : root->targets) t->requestFullSync();
   }
+  if (reloaded_) {
+    for (auto& t : targets_) {
+      if (std::find(previousTargets_.begin(), previousTargets_.end(), t->name()) != previousTargets_.end()) continue;
+      log::info("reload: new target ", escapeBytes(t->name()),
+                syncNewTargets_ ? "; full sync (fsrelay was started with -r)" : "; it gets changes from now on (no -r)");
+      if (syncNewTargets_) t->requestFullSync();
+    }
+  }
   if (journal_) recover(previous);
+  else if (reloaded_) {
+    // Nothing vouches for the moment between the two engines' watches: make every target equal.
+    log::info("reload without a journal: full sync of every root");
+    for (auto& t : targets_) t->requestFullSync();
+  }
   loop();
   shutdown();
   return 0;
@@ -444,9 +471,18 @@ void Engine::loop() {
           log::info("received ", strsignal(static_cast<int>(si.ssi_signo)), ": flushing pending changes");
           stop = true;
         } else if (si.ssi_signo == SIGHUP) {
-          log::warn("SIGHUP: reloading the configuration is not supported yet; restart fsrelay to apply changes");
-        } else if (si.ssi_signo == SIGUSR1 && !options_.logFile.empty()) {
-          log::toFile(options_.logFile);  // reopen after logrotate moved it
+          if (!reloadCheck_) {
+            log::warn("SIGHUP: no configuration file to reload; ignored");
+          } else if (reloadCheck_()) {
+            log::info("SIGHUP: ", config_.file, " is valid; delivering pending changes, then switching to it");
+            reloadRequested_ = true;
+            stop = true;
+          } else {
+            log::error("SIGHUP: ", config_.file, " has errors (above); the running configuration stays in force");
+            metrics::add("reload_failures", 1);
+          }
+        } else if (si.ssi_signo == SIGUSR1) {
+          if (!log::reopen()) log::error("SIGUSR1: cannot reopen the log file; still writing to the old one");
         }
       }
       if (stop) return;
@@ -555,7 +591,8 @@ void Engine::shutdown() {
   }
   for (auto& t : targets_) t->finish();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config_.tuning.shutdownSeconds);
-  log::info("stopping: delivering ", pending, " pending changes (at most ", config_.tuning.shutdownSeconds, " s)");
+  log::info(reloadRequested_ ? "reloading" : "stopping", ": delivering ", pending, " pending changes (at most ",
+            config_.tuning.shutdownSeconds, " s)");
   for (;;) {
     bool allIdle = true;
     for (auto& t : targets_) allIdle = allIdle && t->idle();
@@ -571,7 +608,7 @@ void Engine::shutdown() {
   for (auto& t : targets_) t->join();
   // Every change read is now delivered or in the fail log: the next start checks only what came later.
   if (journal_) journal_->checkpoint(drainNs - kCheckpointMarginNs);
-  log::info("stopped");
+  log::info(reloadRequested_ ? "stopped for the reload" : "stopped");
 }
 
 }  // namespace fsrelay

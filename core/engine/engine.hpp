@@ -4,6 +4,7 @@
 #include <atomic>
 #include <shared_mutex>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,18 @@ class Engine final : public HostControl {
   std::string statusJson() const override;
   std::string metricsText() const override;
   bool requestFullSync(const std::string& root, const std::string& target, std::string* error) override;
+
+  // SIGHUP: run() calls check on the event loop; when it accepts the new configuration, run() delivers what
+  // is pending like a stop and returns with reloadRequested() set (docs/reload.md). Without a check, SIGHUP
+  // is logged and ignored.
+  void setReloadCheck(std::function<bool()> check) { reloadCheck_ = std::move(check); }
+  bool reloadRequested() const { return reloadRequested_; }
+  // This engine takes over from one that stopped for a reload: its journal's checkpoint covers the gap, and
+  // targets not among previousTargets get a full sync when syncNewTargets (fsrelay was started with -r).
+  void continueFrom(std::vector<std::string> previousTargets, bool syncNewTargets);
+  std::vector<std::string> targetNames() const;
+  // Configuration errors found by prepare() go here instead of stderr (a reload logs them).
+  void captureErrors(std::vector<std::string>* out) { errorsOut_ = out; }
 
  private:
   struct Root;
@@ -87,6 +100,12 @@ class Engine final : public HostControl {
   mutable std::shared_mutex controlMutex_;
   bool closing_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::function<bool()> reloadCheck_;
+  bool reloadRequested_ = false;
+  bool reloaded_ = false;  // took over from an engine stopped by a reload
+  bool syncNewTargets_ = false;
+  std::vector<std::string> previousTargets_;
+  std::vector<std::string>* errorsOut_ = nullptr;
 };
 
 }  // namespace fsrelay

@@ -78,6 +78,9 @@ void Engine::recover(const JournalState& previous) {
     } else if (previous.existed) {
       fullSync = true;
       why = "the previous run stopped before its first checkpoint";
+    } else if (reloaded_) {
+      fullSync = true;  // a new state folder: no checkpoint covers the gap between the two engines
+      why = "the reloaded configuration uses a state folder without a checkpoint";
     }
     if (fromJournal > 0)
       log::info("journal: ", fromJournal, " changes under ", escapeBytes(root->conf.watch),

@@ -12,6 +12,7 @@ namespace fsrelay::log {
 namespace {
 std::atomic<int> gLevel{static_cast<int>(Level::Info)};
 std::atomic<int> gFd{STDERR_FILENO};
+std::string gPath;  // set on the main thread before other threads start, or by reopen() on it
 constexpr const char* kNames[] = {"error", "warn", "info", "debug"};
 }  // namespace
 
@@ -36,9 +37,16 @@ bool toFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return false;
   int old = gFd.exchange(fd);
-  if (old != STDERR_FILENO) ::close(old);
+  gPath = path;
+  // The old descriptor is kept open: another thread may be writing a line to it right now. A reopen per
+  // logrotate leaks one descriptor, closed below the next time (by then no write can still hold it).
+  static int retired = -1;
+  if (retired >= 0 && retired != STDERR_FILENO) ::close(retired);
+  retired = old;
   return true;
 }
+
+bool reopen() { return gPath.empty() || toFile(gPath); }
 
 void write(Level level, std::string_view message) {
   using namespace std::chrono;

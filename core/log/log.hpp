@@ -14,6 +14,8 @@ void setLevel(Level level);
 bool enabled(Level level);
 // Sends further lines to path (appending, mode 0600); returns false and keeps stderr when it cannot.
 bool toFile(const std::string& path);
+// Opens the file of toFile() again (after logrotate moved it); true when logging goes to stderr.
+bool reopen();
 void write(Level level, std::string_view message);
 
 template <typename... Args>
