@@ -38,7 +38,7 @@ AttrReader::AttrReader(const tinyxml2::XMLElement& el, DiagnosticSink& sink,
     if (std::find(known.begin(), known.end(), std::string_view(a->Name())) != known.end()) continue;
     std::string expected;
     for (std::string_view k : known) expected += (expected.empty() ? "" : ", ") + std::string(k);
-    sink_.warning(line(), "unknown attribute \"" + std::string(a->Name()) + "\" on " + element() + " is ignored" +
+    sink_.warning(line(), "unknown attribute \"" + shortened(a->Name()) + "\" on " + element() + " is ignored" +
                               (expected.empty() ? " (it takes no attributes)" : " (expected: " + expected + ")"));
   }
 }
@@ -68,7 +68,7 @@ std::optional<bool> AttrReader::boolean(const char* name) {
   std::string l = lower(*v);
   if (l == "true") return true;
   if (l == "false") return false;
-  sink_.error(line(), std::string(name) + "=\"" + *v + "\" on " + element() +
+  sink_.error(line(), std::string(name) + "=\"" + shortened(*v) + "\" on " + element() +
                           " is not a boolean (expected \"true\" or \"false\")");
   return std::nullopt;
 }
@@ -80,7 +80,7 @@ std::optional<int> AttrReader::integer(const char* name, long long min, long lon
   const char* first = v->data();
   const char* last = v->data() + v->size();
   auto [end, ec] = std::from_chars(first, last, n);
-  const std::string shown = std::string(name) + "=\"" + *v + "\" on " + element();
+  const std::string shown = std::string(name) + "=\"" + shortened(*v) + "\" on " + element();
   if (v->empty() || end != last || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
     sink_.error(line(), shown + " is not a number (expected " + rangeText(min, max) + ")");
     return std::nullopt;

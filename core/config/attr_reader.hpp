@@ -21,7 +21,7 @@ class AttrReader {
   AttrReader(const tinyxml2::XMLElement& el, DiagnosticSink& sink, std::initializer_list<std::string_view> known);
 
   int line() const { return el_.GetLineNum(); }
-  std::string element() const { return std::string("<") + el_.Name() + ">"; }
+  std::string element() const { return "<" + shortened(el_.Name()) + ">"; }
   bool has(const char* name) const { return el_.Attribute(name) != nullptr; }
 
   // The value with surrounding whitespace removed; nullopt when the attribute is absent.

@@ -1,15 +1,15 @@
 // Reads sersync 2.5's confxml.xml (every element) plus fsrelay's optional <fsrelay> element into Config.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <tinyxml2.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
 #include <exception>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,6 +20,8 @@
 #include "core/config/config_checks.hpp"
 #include "core/config/diagnostics.hpp"
 #include "core/config/xml_copy.hpp"
+#include "core/config/xml_errors.hpp"
+#include "core/config/xml_limits.hpp"
 
 namespace fsrelay {
 
@@ -57,13 +59,14 @@ class Loader {
       return;
     }
     if (std::strcmp(root->Name(), "head") != 0) {
-      sink_.error(root->GetLineNum(), "root element is <" + std::string(root->Name()) +
+      sink_.error(root->GetLineNum(), "root element is <" + config_detail::shortened(root->Name()) +
                                           ">; expected <head version=\"2.5\"> (sersync's confxml.xml format)");
       return;
     }
     for (const El* extra = root->NextSiblingElement(); extra != nullptr; extra = extra->NextSiblingElement())
       sink_.warning(extra->GetLineNum(),
-                    "element <" + std::string(extra->Name()) + "> after the root element <head> is ignored");
+                    "element <" + config_detail::shortened(extra->Name()) +
+                        "> after the root element <head> is ignored");
     head(*root);
   }
 
@@ -75,7 +78,8 @@ class Loader {
       const ChildRule* rule = nullptr;
       for (const ChildRule& r : rules)
         if (std::strcmp(r.name, c->Name()) == 0) rule = &r;
-      const std::string where = "<" + std::string(c->Name()) + "> in <" + el.Name() + ">";
+      const std::string where =
+          "<" + config_detail::shortened(c->Name()) + "> in <" + config_detail::shortened(el.Name()) + ">";
       if (rule == nullptr) {
         std::string expected;
         for (const ChildRule& r : rules) expected += (expected.empty() ? "" : ", ") + std::string(r.name);
@@ -145,7 +149,8 @@ class Loader {
     if (!version)
       sink_.warning(r.line(), "<head> has no version attribute; read as sersync 2.5 (version=\"2.5\")");
     else if (*version != "2.5")
-      sink_.warning(r.line(), "version=\"" + *version + "\" on <head>; read as sersync 2.5 (version=\"2.5\")");
+      sink_.warning(r.line(), "version=\"" + config_detail::shortened(*version) +
+                                  "\" on <head>; read as sersync 2.5 (version=\"2.5\")");
 
     int localpathElements = 0;
     int sersyncLine = 0;
@@ -189,7 +194,7 @@ class Loader {
                      leaf(e);
                      std::optional<std::string> expr = x.required("expression", "a regex for paths to exclude");
                      if (!expr) return;
-                     if (std::optional<std::string> bad = config_detail::checkRegex(*expr)) {
+                     if (std::optional<std::string> bad = config_detail::checkRegex(*expr, &regexStatesLeft_)) {
                        // A regex in a switched-off filter cannot hurt yet; say so without refusing the file.
                        if (enabled)
                          sink_.error(x.line(), "<exclude> " + *bad);
@@ -410,7 +415,8 @@ class Loader {
                                         std::optional<std::string> expr =
                                             x.required("expression", "a regex for temp file names");
                                         if (!expr) return;
-                                        if (std::optional<std::string> bad = config_detail::checkRegex(*expr))
+                                        if (std::optional<std::string> bad =
+                                                config_detail::checkRegex(*expr, &regexStatesLeft_))
                                           sink_.error(x.line(), "<pattern> " + *bad);
                                         t.tempPatterns.push_back(*expr);
                                       }}});
@@ -429,8 +435,8 @@ class Loader {
                           if (l == "error" || l == "warn" || l == "info" || l == "debug")
                             t.logLevel = l;
                           else
-                            sink_.error(a.line(),
-                                        "level=\"" + *level + "\" on <log> is not one of error, warn, info, debug");
+                            sink_.error(a.line(), "level=\"" + config_detail::shortened(*level) +
+                                                      "\" on <log> is not one of error, warn, info, debug");
                         }
                         leaf(e);
                       }},
@@ -439,6 +445,7 @@ class Loader {
 
   DiagnosticSink& sink_;
   Config& cfg_;
+  std::size_t regexStatesLeft_ = config_detail::kMaxConfigRegexStates;  // for all the expressions of the file
 };
 
 }  // namespace
@@ -450,8 +457,12 @@ LoadResult loadConfigText(const std::string& text, const std::string& path) {
     Config cfg;
     cfg.file = path;
     tinyxml2::XMLDocument doc;
-    if (doc.Parse(text.data(), text.size()) != tinyxml2::XML_SUCCESS)
-      sink.error(doc.ErrorLineNum(), std::string("malformed XML: ") + doc.ErrorStr());
+    if (text.size() > config_detail::kMaxConfigBytes)
+      sink.error(0, config_detail::tooLargeMessage());
+    else if (std::optional<config_detail::TextProblem> bad = config_detail::checkAttributeCounts(text))
+      sink.error(bad->line, bad->message);
+    else if (doc.Parse(text.data(), text.size()) != tinyxml2::XML_SUCCESS)
+      sink.error(doc.ErrorLineNum(), config_detail::describeXmlError(doc));
     else
       Loader(sink, cfg).document(doc);
     if (!sink.hasErrors()) result.config = std::move(cfg);
@@ -470,14 +481,27 @@ LoadResult loadConfig(const std::string& path) {
     r.diagnostics.push_back({Diagnostic::Severity::Error, path, 0, message});
     return r;
   };
+  // One open file, read up to one byte past the limit: no stat-then-read race, and /dev/zero or a huge log
+  // given by mistake costs 1 MiB, not all memory. loadConfigText refuses what is over the limit.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return failed(std::string("cannot open config file: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   try {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return failed(std::string("cannot open config file: ") + std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) return failed("cannot read config file: it is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return failed(std::string("cannot open config file: ") + std::strerror(errno));
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) return failed("cannot read config file: read error");
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) return failed("cannot read config file: it is a directory");
+    std::string text(config_detail::kMaxConfigBytes + 1, '\0');
+    std::size_t got = 0;
+    while (got < text.size()) {
+      const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return failed(std::string("cannot read config file: ") + std::strerror(errno));
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    text.resize(got);
     return loadConfigText(text, path);
   } catch (const std::exception& e) {
     return failed(std::string("cannot read config file: ") + e.what());

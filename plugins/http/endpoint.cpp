@@ -14,6 +14,7 @@
 #include <fsrelay/json_text.hpp>
 #include <fsrelay/plugin_kit.hpp>
 
+#include "bounded_server.hpp"
 #include "metrics_format.hpp"
 #include "request_args.hpp"
 #include "sse_format.hpp"
@@ -29,12 +30,21 @@ std::mutex gMutex;
 Endpoint* gEndpoint = nullptr;
 int gReferences = 0;
 
-// Request threads: /events clients hold one each for as long as they stay, the rest serve short requests
-// (a browser keeps up to 6 keep-alive connections open).
+// Request threads: /events clients hold one each for as long as they stay, the rest serve short requests.
 constexpr std::size_t kShortRequestThreads = 8;
+// Connections accepted while every request thread is busy wait for one, up to this many; more get 503 at once
+// (each waiting one holds a file descriptor of the daemon).
+constexpr std::size_t kWaitingConnections = 64;
 constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 constexpr std::size_t kMaxHeaders = 100;
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+// While a request is read: its request line (cpp-httplib refuses one over 8 KiB) and header fields, and its
+// lines (the request line, the fields, the empty line, and some slack so that the checks in the
+// pre-routing handler below answer 431 for what is slightly over).
+constexpr std::size_t kMaxHeadBytes = kMaxHeaderBytes + 8 * 1024;
+constexpr std::size_t kMaxHeadLines = kMaxHeaders + 28;
+// Once fsrelay is stopping, responses in progress get this long to finish before their sockets are shut down.
+constexpr auto kStopGrace = std::chrono::milliseconds(500);
 constexpr std::size_t kSocketSendBuffer = 64 * 1024;  // the kernel doubles it for its bookkeeping
 
 using sdk::kit::bytes;
@@ -87,8 +97,16 @@ void Endpoint::release(Endpoint* endpoint, const std::string& root, const void* 
 Endpoint::Endpoint(EndpointConfig config)
     : config_(std::move(config)),
       loopback_(isLoopbackAddress(config_.bindHost)),
-      server_(std::make_unique<httplib::Server>()),
-      hub_(config_.bufferBytes, config_.maxClients) {}
+      hub_(config_.bufferBytes, config_.maxClients) {
+  ConnectionLimits limits;
+  limits.threads = config_.maxClients + kShortRequestThreads;
+  limits.waiting = kWaitingConnections;
+  limits.requestTimeout = config_.requestTimeout;
+  limits.maxHeadBytes = kMaxHeadBytes;
+  limits.maxHeadLines = kMaxHeadLines;
+  limits.maxBodyBytes = kMaxBodyBytes;
+  server_ = std::make_unique<BoundedServer>(limits);
+}
 
 Endpoint::~Endpoint() { stop(); }
 
@@ -98,14 +116,13 @@ std::string Endpoint::listenAddress() const {
 }
 
 bool Endpoint::start(sdk::Host* host, std::string* why) {
-  const std::size_t threads = config_.maxClients + kShortRequestThreads;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_->set_keep_alive_timeout(2);  // bounds how long stopping waits for idle keep-alive connections
-  // One request per connection: an idle keep-alive connection would hold a request thread, and the unread body of
-  // a request refused before its body was read (411, 413) would otherwise be parsed as the next request.
-  server_->set_keep_alive_max_count(1);
+  // BoundedServer serves one request per connection (an idle keep-alive connection would hold a request thread,
+  // and the unread body of a request refused before its body was read, 411 or 413, would otherwise be parsed
+  // as the next request) and bounds reading it (ConnectionLimits: 5 s per read, 3 s per write, after which a
+  // stalled /events client frees its thread). cpp-httplib applies these two to accepted sockets as SO_RCVTIMEO
+  // and SO_SNDTIMEO: kept equal to them.
   server_->set_read_timeout(5, 0);
-  server_->set_write_timeout(3, 0);   // a stalled /events client frees its thread after this
+  server_->set_write_timeout(3, 0);
   server_->set_payload_max_length(kMaxBodyBytes);
   // cpp-httplib's default also sets SO_REUSEPORT, which lets a second fsrelay (or any process of the same
   // user) bind the same port and silently take half the connections. SO_REUSEADDR alone only allows a
@@ -121,7 +138,7 @@ bool Endpoint::start(sdk::Host* host, std::string* why) {
   routes();
 
   errno = 0;
-  if (!server_->bind_to_port(config_.bindHost, config_.port)) {
+  if (!server_->bindToPort(config_.bindHost, config_.port)) {
     const int err = errno;
     *why = "http endpoint: cannot listen on " + listenAddress() +
            (err != 0 ? std::string(": ") + std::strerror(err) : std::string()) +
@@ -144,9 +161,18 @@ void Endpoint::stop() noexcept {
   if (!thread_.joinable()) return;
   closing_ = true;
   hub_.stop();  // ends every /events stream, so their threads can be joined
-  // stop() is a no-op until listen_after_bind has flagged itself running: repeat until the thread is done.
+  // The listener returns once every request thread is done. A client still sending its request is cut at
+  // once (it would otherwise hold the stop for up to host.request_timeout_ms); a response in progress gets a
+  // short grace, then its socket is shut down too (a client that reads slowly cannot hold the stop either).
+  const auto graceEnd = std::chrono::steady_clock::now() + kStopGrace;
+  bool stopped = false;
   while (!listenerDone_) {
-    server_->stop();
+    // stop() is a no-op until listen_after_bind has flagged itself running.
+    if (!stopped && server_->is_running()) {
+      server_->stop();
+      stopped = true;
+    }
+    server_->closeConnections(std::chrono::steady_clock::now() >= graceEnd);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   thread_.join();
@@ -192,8 +218,8 @@ void Endpoint::routes() {
       answerError(res, 403, "Host header must name this loopback endpoint (DNS rebinding protection)");
       return httplib::Server::HandlerResponse::Handled;
     }
-    // 0.11 has no limit on the header section (only on one line): refuse what no client of ours sends. The
-    // memory was spent by now; bounding it needs a limit while reading (see tests/integration/http_bad_input_test).
+    // 0.11 has no limit on the header section (only on one line): BoundedServer cuts off a head over kMaxHeadBytes
+    // or kMaxHeadLines while reading it; what is a little below those limits but over ours is refused here.
     std::size_t headerBytes = 0;
     for (const auto& [name, value] : req.headers) headerBytes += name.size() + value.size() + 4;
     if (req.headers.size() > kMaxHeaders || headerBytes > kMaxHeaderBytes) {
@@ -307,6 +333,14 @@ void Endpoint::handleMetrics(const Request&, Response& res) {
       {"fsrelay_http_events_published_total", "counter", "Messages published on /events", n(hub_.published())},
       {"fsrelay_http_events_dropped_clients_total", "counter",
        "Clients of /events disconnected because they fell too far behind", n(hub_.droppedClients())},
+      {"fsrelay_http_request_timeouts_total", "counter",
+       "Connections closed because their request did not arrive within host.request_timeout_ms",
+       n(server_->requestTimeouts())},
+      {"fsrelay_http_oversized_requests_total", "counter",
+       "Connections closed while reading a request head or body over the size limits", n(server_->oversizedRequests())},
+      {"fsrelay_http_refused_connections_total", "counter",
+       "Connections answered 503 at once because every request thread was busy and the waiting room full",
+       n(server_->refusedConnections())},
       {"fsrelay_http_webhook_posts_total", "counter", "Webhook POSTs answered with 2xx", n(webhookPosts_.load())},
       {"fsrelay_http_webhook_failures_total", "counter", "Webhook POSTs that failed (no connection or not 2xx)",
        n(webhookFailures_.load())},

@@ -17,12 +17,13 @@
 #include "event_hub.hpp"
 
 namespace httplib {
-class Server;
 struct Request;
 struct Response;
 }  // namespace httplib
 
 namespace fsrelay::http {
+
+class BoundedServer;
 
 struct EndpointConfig {
   std::string bindHost = "127.0.0.1";  // normalized (see normalizeBindHost)
@@ -32,10 +33,12 @@ struct EndpointConfig {
   std::size_t bufferBytes = 1 << 20;   // per /events client
   std::chrono::seconds heartbeat{15};
   std::size_t maxClients = 8;          // /events clients at once
+  std::chrono::milliseconds requestTimeout{10000};  // a client's whole request, from its connection
 
   bool sameServer(const EndpointConfig& o) const {
     return bindHost == o.bindHost && port == o.port && token == o.token && authReads == o.authReads &&
-           bufferBytes == o.bufferBytes && heartbeat == o.heartbeat && maxClients == o.maxClients;
+           bufferBytes == o.bufferBytes && heartbeat == o.heartbeat && maxClients == o.maxClients &&
+           requestTimeout == o.requestTimeout;
   }
 };
 
@@ -92,7 +95,7 @@ class Endpoint {
 
   EndpointConfig config_;
   bool loopback_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<BoundedServer> server_;
   std::thread thread_;
   EventHub hub_;
   std::atomic<bool> closing_{false};

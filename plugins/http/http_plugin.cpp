@@ -42,6 +42,9 @@ const sdk::ConfigKey kKeys[] = {
      "file holding the bearer token (16+ characters, mode 0600); without it POST /sync is refused", 0},
     {"host.auth_reads", KeyType::Bool, "",
      "GET /status, /metrics and /events need the token too; empty = only when not bound to loopback", 0},
+    {"host.request_timeout_ms", KeyType::Int, "10000",
+     "a client must send its whole request (head and body) within this, counted from its connection; a slower "
+     "one is disconnected (the response, e.g. an /events stream, is not limited)", 0},
     {"events.buffer_bytes", KeyType::Int, "1048576",
      "bytes buffered per /events client; a client that falls further behind is disconnected", 0},
     {"events.heartbeat_s", KeyType::Int, "15", "seconds between SSE comment lines on an idle /events stream", 0},
@@ -238,8 +241,9 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
 
   EndpointConfig config;
   config.bindHost = normalizeBindHost(setting.text("host.hostip"));
-  std::int64_t port = 0, bufferBytes = 0, heartbeat = 0, maxClients = 0;
+  std::int64_t port = 0, bufferBytes = 0, heartbeat = 0, maxClients = 0, requestTimeoutMs = 0;
   if (!setting.integer("host.port", 1, 65535, &port, error) ||
+      !setting.integer("host.request_timeout_ms", 100, 600000, &requestTimeoutMs, error) ||
       !setting.integer("events.buffer_bytes", 4096, std::int64_t{1} << 30, &bufferBytes, error) ||
       !setting.integer("events.heartbeat_s", 1, 3600, &heartbeat, error) ||
       !setting.integer("events.max_clients", 1, 256, &maxClients, error)) {
@@ -249,6 +253,7 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
   config.bufferBytes = static_cast<std::size_t>(bufferBytes);
   config.heartbeat = std::chrono::seconds(heartbeat);
   config.maxClients = static_cast<std::size_t>(maxClients);
+  config.requestTimeout = std::chrono::milliseconds(requestTimeoutMs);
 
   const std::string tokenFile(setting.text("host.token_file"));
   if (!tokenFile.empty()) {
