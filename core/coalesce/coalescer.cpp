@@ -143,15 +143,15 @@ struct Coalescer::Impl {
 
   // Drops the pending entries strictly under dir: O(log n + k). The Delete of a path renamed out of dir
   // earlier is kept, so that its rename still goes out as a Move (for a directory, the Move is what
-  // tells a plugin to send the new subtree).
-  void eraseUnder(std::string_view dir) {
+  // tells a plugin to send the new subtree), unless keepRenamedOut is false.
+  void eraseUnder(std::string_view dir, bool keepRenamedOut = true) {
     std::string_view prefix = childPrefix(dir);
     auto it = index.lower_bound(prefix);
     while (it != index.end() && std::string_view(it->first).starts_with(prefix)) {
       std::uint32_t slot = it->second;
       ++it;
       Entry& e = slots[slot];
-      if (e.op == sdk::Op::Delete) {
+      if (keepRenamedOut && e.op == sdk::Op::Delete) {
         // Kept only when the partner is outside dir: a partner inside goes too.
         auto t = partnerOf(e);
         if (t && !std::string_view(slots[*t].it->first).starts_with(prefix)) {
@@ -290,6 +290,15 @@ struct Coalescer::Impl {
       return;
     }
     auto found = find(path);
+    if (!isDir && (!found || slots[*found].op == sdk::Op::Delete || slots[*found].isDir)) {
+      // A symlink or file where a directory was (rm -rf d; ln -s x d): its Upsert replaces the targets'
+      // whole old tree, so nothing below it is left to send. What its Delete kept there, the old names
+      // of paths renamed out of it, would go out in the same take as Deletes below a path that is no
+      // longer a directory, which do not commute with its Upsert: rsync, given both, keeps or remakes
+      // the directory (exit 24) or fails on "Not a directory" (23). Their renames degrade to Upserts
+      // (a directory's to a resync, see take). O(log n) when nothing is there.
+      eraseUnder(path, false);
+    }
     // born counts only for the first event of an entry: a path that starts as a Delete and comes back
     // is still on the targets (old version), so a later Delete must be sent.
     std::uint32_t slot = found ? *found : create(path, isDir, born);
@@ -355,7 +364,13 @@ struct Coalescer::Impl {
     // A rename over an emptied directory brings paths back under `to`: its children's pending Deletes
     // become Upserts, which remove the old entries the new tree lacks and send the rest. A directory
     // among them may hold old entries no change names: resync (see Entry::replaced).
-    bool oldDirectoryUnder = reviveUnder(to, nowMs);
+    // A file or symlink renamed over a path whose directory was deleted in this window covers what is
+    // left below it instead, as in add().
+    bool oldDirectoryUnder = false;
+    if (isDir)
+      oldDirectoryUnder = reviveUnder(to, nowMs);
+    else
+      eraseUnder(to, false);
     // Renamed back (mv d e; mv e d): a plain Upsert. For a directory the pending changes of its
     // children were dropped on the way and only a resync brings them (see Entry::replaced).
     bool renamedBack = origin == to;

@@ -1,6 +1,7 @@
 // The per-target worker: takes everything queued as one batch, delivers it, and applies the retry policy.
 #include "core/dispatch/target.hpp"
 
+#include <cerrno>
 #include <ctime>
 
 #include <sys/stat.h>
@@ -104,10 +105,34 @@ std::size_t Target::queued() const {
   return queue_.size();
 }
 
-void Target::pushLocked(PendingChange change, int attempts, bool front) {
-  auto it = queue_.insert(front ? queue_.begin() : queue_.end(), Item{std::move(change), attempts});
+Target::QueueIt Target::pushLocked(Item item, bool front) {
+  auto it = queue_.insert(front ? queue_.begin() : queue_.end(), std::move(item));
   // byPath_ names the newest item of a path; a retried (older) item takes the name only when it is free.
   if (!front || !byPath_.count(it->change.path)) byPath_[it->change.path] = it;
+  ordered_.emplace(it->change.path, it);
+  return it;
+}
+
+void Target::unlinkLocked(QueueIt it) {
+  auto named = byPath_.find(it->change.path);
+  if (named != byPath_.end() && named->second == it) byPath_.erase(named);
+  auto [first, last] = ordered_.equal_range(it->change.path);
+  for (auto o = first; o != last; ++o) {
+    if (o->second == it) {
+      ordered_.erase(o);
+      break;
+    }
+  }
+}
+
+void Target::eraseLocked(QueueIt it) {
+  unlinkLocked(it);
+  queue_.erase(it);
+}
+
+void Target::pushDeleteOfOldPathLocked(const PendingChange& move, bool front) {
+  PendingChange del{sdk::Op::Delete, move.isDir, move.oldPath, {}, move.wallNs};
+  if (!byPath_.count(del.path)) pushLocked(Item{std::move(del), 0, {}}, front);
 }
 
 bool Target::isBarrier(const PendingChange& older, const PendingChange& newer) {
@@ -116,36 +141,137 @@ bool Target::isBarrier(const PendingChange& older, const PendingChange& newer) {
   return older.op == sdk::Op::Delete && older.isDir && newer.op != sdk::Op::Delete;
 }
 
-void Target::mergeLocked(PendingChange change, int attempts, bool retry) {
+namespace {
+
+// A change after which its path is a non-directory on the source: nothing below it exists there, and
+// sending it replaces whatever the target holds at the path, a whole directory included (--force).
+bool makesNonDir(const PendingChange& c) { return c.op != sdk::Op::Delete && !c.isDir; }
+
+}  // namespace
+
+bool Target::notADirectoryNow(std::string_view path) const {
+  // The type a change carries can be stale (the coalescer revives a renamed-over directory's entries as
+  // Upserts of unknown type, and resyncs for them), so a change is trusted to cover others only when the
+  // source agrees. Gone counts as not a directory: its Delete is on the way and covers them as well.
+  struct stat st;
+  std::string abs = opt_.root + "/" + std::string(path);
+  if (::lstat(abs.c_str(), &st) == 0) return !S_ISDIR(st.st_mode);
+  return errno == ENOENT || errno == ENOTDIR;
+}
+
+Target::QueueIt Target::nonDirAncestorLocked(std::string_view path) {
+  for (std::size_t slash = path.find('/'); slash != std::string_view::npos; slash = path.find('/', slash + 1)) {
+    auto it = byPath_.find(path.substr(0, slash));
+    if (it != byPath_.end() && makesNonDir(it->second->change) && notADirectoryNow(it->first)) return it->second;
+  }
+  return queue_.end();
+}
+
+std::vector<std::string> Target::coverBelowLocked(const PendingChange& covering) {
+  std::vector<std::string> covered;
+  if (covering.path == ".") return covered;
+  const std::string prefix = covering.path + "/";
+  auto o = ordered_.lower_bound(prefix);
+  if (o == ordered_.end() || !o->first.starts_with(prefix) || !notADirectoryNow(covering.path)) return covered;
+  while (o != ordered_.end() && o->first.starts_with(prefix)) {
+    QueueIt it = o->second;
+    ++o;
+    // A Move into the dropped subtree still has to delete its old name elsewhere.
+    if (it->change.op == sdk::Op::Move && !it->change.oldPath.starts_with(prefix))
+      pushDeleteOfOldPathLocked(it->change, false);
+    else if (it->change.op == sdk::Op::Move)
+      covered.push_back(it->change.oldPath);
+    covered.push_back(it->change.path);
+    for (auto& p : it->covered) covered.push_back(std::move(p));
+    eraseLocked(it);
+  }
+  return covered;
+}
+
+void Target::mergeLocked(Item item, bool retry) {
+  PendingChange& change = item.change;
+  // A change below a path whose newest queued change makes it a non-directory is moot: that change
+  // replaces the target's whole tree there. Sent anyway, rsync would list the path twice (as the new
+  // symlink or file and as the implied parent of the one below), keep or remake the old directory and
+  // exit 24, or fail with 23 "Not a directory" on every attempt. Such a late change is a retried or
+  // replayed one: new events of a path below come before the event that replaced the directory.
+  if (QueueIt above = nonDirAncestorLocked(change.path); above != queue_.end()) {
+    if (change.op == sdk::Op::Move && nonDirAncestorLocked(change.oldPath) == queue_.end()) {
+      // Still delete the old name, which lies elsewhere.
+      above->covered.push_back(change.path);
+      change = PendingChange{sdk::Op::Delete, change.isDir, std::move(change.oldPath), {}, change.wallNs};
+    } else {
+      above->covered.push_back(change.path);
+      if (change.op == sdk::Op::Move) above->covered.push_back(change.oldPath);
+      for (auto& p : item.covered) above->covered.push_back(std::move(p));
+      return;
+    }
+  }
   // A Move lists its old path too; a pending entry for the old path is covered by it.
   if (change.op == sdk::Op::Move && !retry) {
     auto old = byPath_.find(change.oldPath);
     if (old != byPath_.end() && !isBarrier(old->second->change, change)) {
-      queue_.erase(old->second);
-      byPath_.erase(old);
+      Item prev = std::move(*old->second);
+      eraseLocked(old->second);
+      if (prev.change.op == sdk::Op::Move) {
+        // A rename chain a -> b -> c split across the queue: one Move a -> c, as the coalescer makes of
+        // it, and a Delete of b: a's old name must go, and b may have replaced something on the target
+        // (a file renamed over another, a directory deleted first) that b -> c would have deleted.
+        PendingChange mid{sdk::Op::Delete, prev.change.isDir || !prev.covered.empty(), change.oldPath, {},
+                          prev.change.wallNs};
+        pushLocked(Item{std::move(mid), 0, std::move(prev.covered)}, false);
+        if (prev.change.oldPath == change.path) {
+          // Renamed back (a -> b -> a): a plain Upsert for a file. A directory's changes made under the
+          // other name listed paths the target never had, so its old entries may remain: the directory
+          // Delete of a path the source has again makes the target resync the root (see checkReplacedDirsLocked).
+          change.oldPath.clear();
+          change.op = change.isDir ? sdk::Op::Delete : sdk::Op::Upsert;
+        } else {
+          change.oldPath = std::move(prev.change.oldPath);
+        }
+      } else {
+        for (auto& p : prev.covered) item.covered.push_back(std::move(p));
+      }
     }
+  }
+  // A new symlink or file at a path covers the queued changes below it (as the coalescer's directory
+  // Delete covers its children).
+  if (!retry && makesNonDir(change)) {
+    for (auto& p : coverBelowLocked(change)) item.covered.push_back(std::move(p));
   }
   auto it = byPath_.find(change.path);
   if (it == byPath_.end()) {
-    pushLocked(std::move(change), attempts, retry);
+    pushLocked(std::move(item), retry);
     return;
   }
   Item& cur = *it->second;
-  // retry: `change` comes back from a failed delivery, so the queued one is the newer.
-  PendingChange& older = retry ? change : cur.change;
+  // retry: `item` comes back from a failed delivery, so the queued one is the newer.
+  Item& olderItem = retry ? item : cur;
+  PendingChange& older = olderItem.change;
   PendingChange& newer = retry ? cur.change : change;
+  bool olderCovers = !olderItem.covered.empty();
+  if (olderCovers && newer.op != sdk::Op::Delete && newer.isDir) {
+    // A directory again where a non-directory had dropped changes below it: the target may still hold the
+    // old directory with entries no queued change names. The older change becomes the directory Delete
+    // that, delivered while the path is a directory, makes the target resync the root.
+    if (older.op == sdk::Op::Move) pushDeleteOfOldPathLocked(older, retry);
+    older = PendingChange{sdk::Op::Delete, true, older.path, {}, older.wallNs};
+  }
   if (isBarrier(older, newer)) {
-    pushLocked(std::move(change), attempts, retry);
+    pushLocked(std::move(item), retry);
     return;
   }
   // Whichever entry is dropped, a Move's old path must still be deleted on the target.
-  if (older.op == sdk::Op::Move) {
-    PendingChange del{sdk::Op::Delete, older.isDir, older.oldPath, {}, older.wallNs};
-    if (!byPath_.count(del.path)) pushLocked(std::move(del), 0, retry);
-  }
-  if (!retry) {
+  if (older.op == sdk::Op::Move) pushDeleteOfOldPathLocked(older, retry);
+  // A Delete that follows a covering change removes a directory the target may still hold.
+  if (olderCovers && newer.op == sdk::Op::Delete) newer.isDir = true;
+  if (retry) {
+    for (auto& p : item.covered) cur.covered.push_back(std::move(p));
+  } else {
+    for (auto& p : cur.covered) item.covered.push_back(std::move(p));
     cur.change = std::move(change);
-    cur.attempts = attempts;
+    cur.attempts = item.attempts;
+    cur.covered = std::move(item.covered);
   }
 }
 
@@ -154,7 +280,7 @@ void Target::enqueue(const std::vector<PendingChange>& changes) {
   std::lock_guard lock(mutex_);
   lastEnqueue_ = Clock::now();
   if (queue_.empty()) firstQueued_ = lastEnqueue_;
-  for (const auto& c : changes) mergeLocked(c, 0, false);
+  for (const auto& c : changes) mergeLocked(Item{c, 0, {}}, false);
   cv_.notify_all();
 }
 
@@ -181,7 +307,7 @@ void Target::replayFailLogLocked(bool probe) {
     PendingChange c{e.kind == "delete" ? sdk::Op::Delete : sdk::Op::Upsert, e.isDir, e.path, {}, 0};
     if (!byPath_.count(c.path)) {
       // A probe gets one attempt: while the target is still down its entries simply stay in the fail log.
-      mergeLocked(std::move(c), probe ? std::max(0, opt_.retry.limit - 1) : 0, false);
+      mergeLocked(Item{std::move(c), probe ? std::max(0, opt_.retry.limit - 1) : 0, {}}, false);
       ++queued;
     }
   }
@@ -215,6 +341,7 @@ void Target::spillToFailLogLocked() {
   std::vector<Item> rest(queue_.begin(), queue_.end());
   queue_.clear();
   byPath_.clear();
+  ordered_.clear();
   auto entries = toFailEntries(rest);
   if (fullSync_) entries.push_back(FailEntry{opt_.name, opt_.root, "full", true, "."});
   fullSync_ = nullptr;
@@ -320,6 +447,7 @@ void Target::deliverChanges(std::vector<Item> items) {
   log::debug(opt_.name, ": batch ", batch.id, " of ", events.size(), " changes took ", msSince(t0), " ms");
 
   std::vector<std::string> delivered;
+  std::vector<std::string> settled;  // delivered, or made moot by a delivered change
   std::vector<Item> failed;
   std::unique_lock lock(mutex_);
   if (status == sdk::Status::Ok) checkReplacedDirsLocked(items);
@@ -332,9 +460,12 @@ void Target::deliverChanges(std::vector<Item> items) {
     if (s == sdk::Status::Ok) {
       delivered.push_back(items[i].change.path);
       if (items[i].change.op == sdk::Op::Move) delivered.push_back(items[i].change.oldPath);
+      // The changes it made moot are settled with it: their fail-log entries, if any, go too.
+      for (auto& p : items[i].covered) settled.push_back(std::move(p));
     } else if (s == sdk::Status::Retry && items[i].attempts + 1 < opt_.retry.limit && !life_.abort.load()) {
       anyTransient = true;
-      mergeLocked(std::move(items[i].change), items[i].attempts + 1, true);
+      ++items[i].attempts;
+      mergeLocked(std::move(items[i]), true);
     } else {
       anyTransient = anyTransient || s == sdk::Status::Retry;
       failed.push_back(std::move(items[i]));
@@ -349,9 +480,12 @@ void Target::deliverChanges(std::vector<Item> items) {
                report.text().empty() ? "delivery failed" : report.text(), ")");
     failLog_.add(toFailEntries(failed));
   }
+  // Before the outcome: a target that is back replays its fail log, which must no longer hold what this
+  // batch delivered (the probe that found it back delivers every entry; sending them twice cost a second
+  // -I copy of every file). Lock order: ours, then the fail log's; a no-op without matching entries.
+  settled.insert(settled.end(), delivered.begin(), delivered.end());
+  if (!settled.empty()) failLog_.remove(opt_.name, settled);
   onOutcomeLocked(!anyTransient, thrown.empty() ? report.text() : thrown);
-  lock.unlock();
-  if (!delivered.empty()) failLog_.remove(opt_.name, delivered);
 }
 
 void Target::deliverFullSync(std::function<std::vector<OwnedExclude>()> excludesFn) {
@@ -384,9 +518,9 @@ void Target::deliverFullSync(std::function<std::vector<OwnedExclude>()> excludes
   } else {
     failLog_.add({FailEntry{opt_.name, opt_.root, "full", true, "."}});
   }
-  onOutcomeLocked(status == sdk::Status::Ok, thrown.empty() ? report.text() : thrown);
-  lock.unlock();
+  // Before the outcome, as in deliverChanges: a replay must not find this sync's own entry and sync again.
   if (status == sdk::Status::Ok) failLog_.remove(opt_.name, {"."});
+  onOutcomeLocked(status == sdk::Status::Ok, thrown.empty() ? report.text() : thrown);
 }
 
 void Target::run() {
@@ -436,8 +570,7 @@ void Target::run() {
       std::unordered_set<std::string> inBatch;
       // A path queued twice (behind a directory Delete) ends the batch: the second goes in the next one.
       while (!queue_.empty() && items.size() < opt_.maxBatch && !inBatch.count(queue_.front().change.path)) {
-        auto named = byPath_.find(queue_.front().change.path);
-        if (named != byPath_.end() && named->second == queue_.begin()) byPath_.erase(named);
+        unlinkLocked(queue_.begin());
         inBatch.insert(queue_.front().change.path);
         items.push_back(std::move(queue_.front()));
         queue_.pop_front();

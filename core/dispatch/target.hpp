@@ -4,11 +4,13 @@
 #include <condition_variable>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <semaphore>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -96,6 +98,16 @@ class Target {
   struct Item {
     PendingChange change;
     int attempts = 0;
+    // Paths of queued changes this one made moot and dropped: changes below a path that is now a
+    // non-directory (its Upsert replaces the whole old tree on the target). Delivering this item settles
+    // them too (their fail-log entries go), and while it is queued the target may still hold a directory
+    // at change.path whose entries no queued change names any more.
+    std::vector<std::string> covered;
+  };
+  using QueueIt = std::list<Item>::iterator;
+  struct PathHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
 
   void run();
@@ -105,9 +117,19 @@ class Target {
   void replayFailLogLocked(bool probe = false);
   // The root's filter excludes for a full sync the target starts by itself (replay, replaced directory).
   std::function<std::vector<OwnedExclude>()> rootExcludes() const;
-  // retry: the change is an older one coming back from a failed delivery.
-  void mergeLocked(PendingChange change, int attempts, bool retry);
-  void pushLocked(PendingChange change, int attempts, bool front);
+  // retry: the item is an older one coming back from a failed delivery.
+  void mergeLocked(Item item, bool retry);
+  QueueIt pushLocked(Item item, bool front);
+  void pushDeleteOfOldPathLocked(const PendingChange& move, bool front);
+  // Takes an item out of byPath_ and ordered_ (the caller erases or moves it out of queue_).
+  void unlinkLocked(QueueIt it);
+  void eraseLocked(QueueIt it);
+  // lstat: path (relative to the root) is not a directory on the source now, or is gone.
+  bool notADirectoryNow(std::string_view path) const;
+  // The queued item of a proper ancestor of path whose newest change makes that ancestor a non-directory.
+  QueueIt nonDirAncestorLocked(std::string_view path);
+  // Drops the queued items whose path lies below dir (a non-directory now); returns their paths.
+  std::vector<std::string> coverBelowLocked(const PendingChange& covering);
   static bool isBarrier(const PendingChange& older, const PendingChange& newer);
   void deliverChanges(std::vector<Item> items);
   // A directory deleted and made again before its Delete was delivered: rsync saw a directory and sent it
@@ -129,7 +151,9 @@ class Target {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::list<Item> queue_;  // arrival order
-  std::unordered_map<std::string, std::list<Item>::iterator> byPath_;  // the newest item of each path
+  std::unordered_map<std::string, QueueIt, PathHash, std::equal_to<>> byPath_;  // the newest item of each path
+  // Every queued item by its path, ordered so that the items below a directory are one range.
+  std::multimap<std::string, QueueIt, std::less<>> ordered_;
   std::function<std::vector<OwnedExclude>()> fullSync_;  // set while a full sync is requested
   bool fullRunning_ = false;
   bool fullTried_ = false;

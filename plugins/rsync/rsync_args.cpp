@@ -208,11 +208,17 @@ std::string escapeFilterLiteral(std::string_view name) {
   return out;
 }
 
-ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool propagateDeletes) {
+ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool propagateDeletes,
+                           const BelowNonDirectory& belowNonDirectory) {
   ChangeList list;
   std::set<std::string_view> topNames;
+  // false when the path is left out (below a non-directory)
   auto add = [&](std::string_view path) {
     path = normalize(path);
+    if (belowNonDirectory && path != "." && belowNonDirectory(path)) {
+      ++list.leftOut;
+      return false;
+    }
     // rsync reads a files-from line starting with '#' or ';' as a comment, --from0 or not; "./" is
     // stripped again by the implied -R, so the name arrives as it is.
     if (!path.empty() && (path[0] == '#' || path[0] == ';')) list.payload.append("./");
@@ -223,6 +229,7 @@ ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool pro
     } else {
       topNames.insert(firstComponent(path));
     }
+    return true;
   };
   for (std::size_t i = 0; i < count; ++i) {
     const sdk::Event& e = events[i];
@@ -241,15 +248,14 @@ ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool pro
         // Deleting the root would empty the whole remote module: never do that from an event.
         if (!propagateDeletes || isRoot) {
           ++list.skippedDeletes;
-        } else {
-          add(path);  // missing in the source -> --delete-missing-args deletes it on the target
+        } else if (add(path)) {  // missing in the source -> --delete-missing-args deletes it on the target
           list.hasDeletes = true;
         }
         break;
       case sdk::Op::Move:
         if (propagateDeletes) {
-          list.hasDeletes = true;
-          add(oldPath);  // gone from the source now, so deleted on the target
+          // gone from the source now, so deleted on the target
+          if (add(oldPath)) list.hasDeletes = true;
         } else {
           ++list.skippedDeletes;
         }
@@ -295,6 +301,13 @@ std::vector<std::string> changesArgv(const Remote& remote, std::string_view root
   argv.insert(argv.end(), list.rootRules.begin(), list.rootRules.end());
   appendEnds(remote, root, argv);
   return argv;
+}
+
+ProtocolFallback protocolFallback(int exitCode) {
+  ProtocolFallback f;
+  f.rerunNow = exitCode == 23 || exitCode == 12;
+  f.defaultUntilOk = exitCode == 12;
+  return f;
 }
 
 std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view root) {
@@ -393,7 +406,34 @@ std::string outputTail(std::string_view output, std::size_t maxLines, std::size_
 
 std::string failureMessage(std::string_view target, const Verdict& verdict, std::string_view output) {
   std::string msg = "rsync to " + printable(target) + " failed: " + verdict.meaning;
-  const std::string tail = outputTail(output, 2, 400);
+  // rsync names the cause first ("@ERROR: auth failed on module m", "rsync: [receiver] write failed on ...:
+  // No space left on device (28)"); what follows is a summary line per process and consequences such as
+  // "rsync: [sender] read error: Connection reset by peer", which can push the cause out of the last lines.
+  std::string_view cause, firstRsync;
+  std::size_t linesAfterCause = 0, linesAfterRsync = 0;
+  for (std::size_t start = 0; start < output.size();) {
+    std::size_t nl = output.find('\n', start);
+    std::size_t end = nl == std::string_view::npos ? output.size() : nl;
+    std::string_view line = output.substr(start, end - start);
+    start = end + 1;
+    if (line.find_first_not_of(" \r") == std::string_view::npos) continue;
+    ++linesAfterCause;
+    ++linesAfterRsync;
+    if (cause.empty() && startsWith(line, "@ERROR")) {
+      cause = line;
+      linesAfterCause = 0;
+    } else if (firstRsync.empty() && startsWith(line, "rsync: ")) {
+      firstRsync = line;
+      linesAfterRsync = 0;
+    }
+  }
+  if (cause.empty()) {
+    cause = firstRsync;
+    linesAfterCause = linesAfterRsync;
+  }
+  const std::string tail = cause.empty() || linesAfterCause < 2
+                               ? outputTail(output, 2, 400)
+                               : outputTail(cause, 1, 200) + " | " + outputTail(output, 1, 200);
   if (!tail.empty()) msg += ": " + tail;
   return msg;
 }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +69,10 @@ std::string escapeFilterLiteral(std::string_view name);
 // Above this many distinct top-level names the limiting filter rules are left out (correct, just slower).
 constexpr std::size_t kMaxRootRules = 1000;
 
+// Whether a path (relative to the root) lies below an entry that is not a directory on the source now:
+// a symlink or file where a directory was. The plugin answers it with lstat (rsync_plugin.cpp).
+using BelowNonDirectory = std::function<bool(std::string_view relativePath)>;
+
 // What one Changes batch turns into.
 struct ChangeList {
   std::string payload;            // NUL-terminated relative paths for --files-from=- --from0
@@ -77,13 +82,31 @@ struct ChangeList {
   std::vector<std::size_t> rejected;   // indexes of events with a path that must never reach rsync
   std::size_t skippedDeletes = 0; // deletes left out (propagateDeletes false, or the root itself)
   bool hasDeletes = false;        // a Delete or a Move's old path is listed
+  std::size_t leftOut = 0;        // paths below a non-directory, not listed (see buildChangeList)
 };
 
-ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool propagateDeletes);
+// A path below a source entry that is no longer a directory is left out: that entry's own change
+// replaces the target's whole old directory (--force), and listed next to it, or after it, the path
+// makes rsync treat the entry as the path's implied parent directory: it keeps or remakes the old
+// directory and exits 24 (symlink), or fails with 23 "Not a directory" on every attempt (file).
+ChangeList buildChangeList(const sdk::Event* events, std::size_t count, bool propagateDeletes,
+                           const BelowNonDirectory& belowNonDirectory = {});
 
 // rsync PARAMS [-q] --no-r|-r -d -I --force --from0 --files-from=- --delete-missing-args|--ignore-missing-args
 //   [transport options] [--timeout=N] [root rules] ROOT/ TARGET
 std::vector<std::string> changesArgv(const Remote& remote, std::string_view root, const ChangeList& list);
+
+// What follows a change run that spoke --protocol=29 and ended with exitCode.
+struct ProtocolFallback {
+  bool rerunNow = false;     // run the same list again at once with the default protocol
+  bool defaultUntilOk = false;  // and keep to the default protocol until a run succeeds
+};
+// 23: a listed path vanished with its parent, which only protocol 29 fails on. 12: the receiver failed
+// (measured with a full disk): under protocols 29 and 30 its side lingers 30 s before the session ends
+// with "connection unexpectedly closed", where 31 and later exit 11 in 0.2 s with the cause (rsync
+// 3.5.0). The rerun reports the cause, and while the target keeps failing, its retries do not pay the
+// 30 s again.
+ProtocolFallback protocolFallback(int exitCode);
 
 // rsync PARAMS [-q] -r [--delete] --force [transport options] [--timeout=N] --from0 --exclude-from=- ROOT/ TARGET
 std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view root);
@@ -105,7 +128,9 @@ Verdict classifyExit(int exitCode, int termSignal, bool timedOut, bool spawnFail
 // with control bytes and invalid UTF-8 shown as \xNN so the result is one printable line.
 std::string outputTail(std::string_view output, std::size_t maxLines, std::size_t maxBytes);
 
-// "rsync to TARGET failed: MEANING: TAIL" (TAIL left out when empty).
+// "rsync to TARGET failed: MEANING: TAIL" (TAIL left out when empty). TAIL is the last two non-empty
+// lines, or, when the cause rsync named (the first "@ERROR..." line, else the first "rsync: ..." line) is
+// not among them, that line and the last one.
 std::string failureMessage(std::string_view target, const Verdict& verdict, std::string_view output);
 
 }  // namespace fsrelay::rsync

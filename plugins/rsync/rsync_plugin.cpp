@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <fsrelay/plugin.hpp>
@@ -51,6 +52,36 @@ const sdk::ConfigKey kKeys[] = {
      "(not with ACLs or xattrs in params)"},
 };
 
+// For one batch: which directories above its paths are directories on the source now (lstat, each looked
+// at once). See buildChangeList for why a path below a symlink or file is left out.
+class SourceDirs {
+ public:
+  explicit SourceDirs(std::string_view root) : root_(root) {}
+
+  bool belowNonDirectory(std::string_view path) {
+    const std::size_t last = path.rfind('/');
+    if (last == std::string_view::npos) return false;
+    if (auto parent = known_.find(std::string(path.substr(0, last))); parent != known_.end() && parent->second)
+      return false;  // a directory, and so is everything above it (it was looked at from the top down)
+    for (std::size_t slash = path.find('/'); slash != std::string_view::npos; slash = path.find('/', slash + 1)) {
+      std::string dir(path.substr(0, slash));
+      auto it = known_.find(dir);
+      if (it == known_.end()) {
+        struct stat st {};
+        const std::string abs = root_ + "/" + dir;
+        if (::lstat(abs.c_str(), &st) != 0) return errno == ENOTDIR;  // missing: so is all below, a deletion
+        it = known_.emplace(std::move(dir), S_ISDIR(st.st_mode)).first;
+      }
+      if (!it->second) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::string root_;
+  std::unordered_map<std::string, bool> known_;  // relative directory -> is a directory
+};
+
 class RsyncInstance final : public sdk::Instance {
  public:
   RsyncInstance(sdk::Host* host, std::string name, std::string root, Remote remote, bool debug,
@@ -86,6 +117,7 @@ class RsyncInstance final : public sdk::Instance {
       const std::string payload = excludePayload(batch.excludes, batch.exclude_count);
       const Run run =
           runRsync(batch.id, "full sync", fullSyncArgv(remote_, root), payload, batch.exclude_count, false);
+      if (run.status == Status::Ok) defaultProtocolUntilOk_ = false;
       return finish(run, report);
     }
     if (batch.kind != sdk::BatchKind::Changes) {
@@ -93,22 +125,33 @@ class RsyncInstance final : public sdk::Instance {
       return finish(run, report);
     }
 
-    const ChangeList list = buildChangeList(batch.events, batch.event_count, remote_.propagateDeletes);
+    SourceDirs dirs(root);
+    const ChangeList list = buildChangeList(batch.events, batch.event_count, remote_.propagateDeletes,
+                                            [&](std::string_view p) { return dirs.belowNonDirectory(p); });
     for (std::size_t index : list.rejected) {
       log(LogLevel::Error, "batch " + std::to_string(batch.id) + ": event " + std::to_string(index) +
                                " has an unsafe path (absolute, \"..\" or NUL); not sent");
     }
+    if (list.leftOut > 0) {
+      log(debug_ ? LogLevel::Info : LogLevel::Debug,
+          "batch " + std::to_string(batch.id) + ": " + std::to_string(list.leftOut) +
+              " path(s) below a symlink or file left out (its own change replaces the old directory)");
+    }
     Run run;
     if (list.pathCount > 0) {
-      std::vector<std::string> argv = changesArgv(remote_, root, list);
+      Remote remote = remote_;
+      if (defaultProtocolUntilOk_) remote.fastHandshake = false;
+      std::vector<std::string> argv = changesArgv(remote, root, list);
       run = runRsync(batch.id, "changes", argv, list.payload, list.pathCount, true);
-      if (run.exitCode == 23 && std::find(argv.begin(), argv.end(), "--protocol=29") != argv.end()) {
-        // See needsModernProtocol: a path that vanished with its parent fails under protocol 29 only.
-        Remote modern = remote_;
-        modern.fastHandshake = false;
-        run = runRsync(batch.id, "changes (default protocol)", changesArgv(modern, root, list), list.payload,
+      const bool fast = std::find(argv.begin(), argv.end(), "--protocol=29") != argv.end();
+      const ProtocolFallback fallback = fast ? protocolFallback(run.exitCode) : ProtocolFallback{};
+      if (fallback.defaultUntilOk) defaultProtocolUntilOk_ = true;
+      if (fallback.rerunNow) {
+        remote.fastHandshake = false;
+        run = runRsync(batch.id, "changes (default protocol)", changesArgv(remote, root, list), list.payload,
                        list.pathCount, true);
       }
+      if (run.status == Status::Ok) defaultProtocolUntilOk_ = false;
     }
     if (!list.rejected.empty()) {
       // Per-event statuses, so the host fail-logs only the broken events and handles the rest as usual.
@@ -203,6 +246,9 @@ class RsyncInstance final : public sdk::Instance {
   bool debug_;
   std::uint32_t transferTimeoutMs_;
   std::array<char, kOutputCapacity> output_{};  // deliver() never runs concurrently on one instance
+  // Set when a protocol-29 run ended in 12 (see protocolFallback): change runs speak the default protocol
+  // until a run succeeds, so retries against a full disk take 0.2 s each instead of 30.
+  bool defaultProtocolUntilOk_ = false;
 };
 
 // Settings -> instance, or a reason. All checks that need no network happen here, once, at startup.

@@ -288,6 +288,35 @@ TEST(Coalescer, file_made_again_where_a_directory_was_is_a_plain_upsert) {
   EXPECT_EQ(f.all(), Strings{"U:p"});
 }
 
+TEST(Coalescer, file_made_where_a_directory_was_covers_the_old_name_of_a_file_renamed_out_of_it) {
+  Fixture f;
+  f.rename("p/x", "y", 0);
+  f.remove("p", 1, /*dir=*/true);
+  f.create("p", 2);  // a file where the directory was: "D:p/x" next to "U:p" would make rsync fail (23)
+  f.close("p", 2);
+  EXPECT_EQ(sorted(f.all()), (Strings{"U:p", "U:y"}));
+}
+
+TEST(Coalescer, symlink_made_where_a_directory_was_covers_the_old_name_of_a_directory_renamed_out_of_it) {
+  Fixture f;
+  f.rename("p/d", "e", 0, /*dir=*/true);
+  f.remove("p", 1, /*dir=*/true);
+  f.attrib("p", 2);  // ln -s elsewhere p: a symlink is a complete change of a non-directory
+  auto changes = f.co.takeAll();
+  // Without its Move, plugins would not send e's subtree: e goes out as a replaced directory (resync).
+  EXPECT_EQ(sorted(describe(changes)), (Strings{"D:e", "U:p"}));
+  for (const auto& c : changes)
+    if (c.path == "e") EXPECT_TRUE(c.isDir);
+}
+
+TEST(Coalescer, file_renamed_over_a_deleted_directory_covers_what_was_below_it) {
+  Fixture f;
+  f.rename("q/x", "y", 0);
+  f.remove("q", 1, /*dir=*/true);
+  f.rename("z", "q", 2);  // no "U:q/x": the source cannot have a path below a file
+  EXPECT_EQ(sorted(f.all()), (Strings{"M:z>q", "U:y"}));
+}
+
 TEST(Coalescer, deleted_directory_reports_is_dir) {
   Fixture f;
   f.remove("d", 0, /*dir=*/true);
@@ -984,6 +1013,15 @@ class Simulation {
     for (const auto& c : changes) {
       for (const auto& d : deleted) {
         if (under(c.path, d)) fail("change under a deleted path: " + describe(c) + " under " + d);
+      }
+    }
+    // Nothing listed below a path that the same take sends as a file: its Upsert replaces the targets'
+    // old directory, and rsync, given both, keeps or remakes the directory (exit 24) or fails with 23.
+    for (const auto& c : changes) {
+      if (c.op == Op::Delete || !isFile(c.path)) continue;
+      for (const auto& o : changes) {
+        if (under(o.path, c.path) || (o.op == Op::Move && under(o.oldPath, c.path)))
+          fail("change below a path the same take sends as a file: " + describe(o) + " below " + describe(c));
       }
     }
   }

@@ -350,6 +350,23 @@ TEST(RsyncArgs, failure_message_names_target_code_and_last_lines) {
             "rsync to t::m/ failed: exit 10: error in socket I/O");
 }
 
+TEST(RsyncArgs, failure_message_keeps_the_cause_named_before_the_summary_lines) {
+  // rsync 3.5.0 against a module on a full tmpfs (default protocol): the cause, then one summary per process.
+  const std::string out =
+      "rsync: [receiver] write failed on \"big\" (in m): No space left on device (28)\n"
+      "rsync error: error in file IO (code 11) at receiver.c(657) [receiver=3.5.0]\n"
+      "rsync error: error in file IO (code 11) at io.c(1892) [generator=3.5.0]\n";
+  EXPECT_EQ(failureMessage("127.0.0.1::m/", classifyExit(11, 0, false, false), out),
+            "rsync to 127.0.0.1::m/ failed: exit 11: error in file I/O: rsync: [receiver] write failed on \"big\" "
+            "(in m): No space left on device (28) | rsync error: error in file IO (code 11) at io.c(1892) "
+            "[generator=3.5.0]");
+  // The same, when the sender also saw the connection reset: the first error is the cause.
+  EXPECT_EQ(failureMessage("127.0.0.1::m/", classifyExit(11, 0, false, false),
+                           out + "rsync: [sender] read error: Connection reset by peer (104)\n"),
+            "rsync to 127.0.0.1::m/ failed: exit 11: error in file I/O: rsync: [receiver] write failed on \"big\" "
+            "(in m): No space left on device (28) | rsync: [sender] read error: Connection reset by peer (104)");
+}
+
 TEST(RsyncArgs, output_tail_is_one_printable_line) {
   EXPECT_EQ(outputTail("a\r\nb\x01\xff\n", 5, 100), "a | b\\x01\\xFF");
   EXPECT_EQ(outputTail("\xe4\xb8\xad ok\n", 1, 100), "\xe4\xb8\xad ok");
@@ -385,6 +402,40 @@ TEST(RsyncArgs, changes_speak_protocol_29_unless_acls_or_xattrs_are_asked_for) {
   r.fastHandshake = true;
   argv = fullSyncArgv(r, "/srv/www");
   EXPECT_EQ(std::find(argv.begin(), argv.end(), "--protocol=29"), argv.end());
+}
+
+TEST(RsyncArgs, a_protocol_29_run_that_ends_in_12_or_23_is_rerun_with_the_default_protocol) {
+  // 12: the receiver failed (a full disk) and, under protocol 29, its side lingered 30 s first.
+  EXPECT_TRUE(protocolFallback(12).rerunNow);
+  EXPECT_TRUE(protocolFallback(12).defaultUntilOk);
+  // 23: a path vanished with its parent, which fails under protocol 29 only.
+  EXPECT_TRUE(protocolFallback(23).rerunNow);
+  EXPECT_FALSE(protocolFallback(23).defaultUntilOk);
+  // The same outcome under any protocol: rerunning at once would only repeat it.
+  for (int code : {0, 5, 10, 11, 24, 30, 35, -1}) {
+    EXPECT_FALSE(protocolFallback(code).rerunNow) << code;
+    EXPECT_FALSE(protocolFallback(code).defaultUntilOk) << code;
+  }
+}
+
+TEST(RsyncArgs, paths_below_a_symlink_or_file_are_left_out) {
+  Events ev;
+  ev.add(Op::Delete, "a/deep/er/f0.txt")
+      .add(Op::Upsert, "a")  // now a symlink (or a file)
+      .add(Op::Upsert, "a/x")
+      .add(Op::Move, "a/in", false, "out")
+      .add(Op::Move, "kept", false, "a/old")
+      .add(Op::Upsert, "ab/y")
+      .add(Op::Delete, "./a/z/");
+  const ChangeList list = buildChangeList(ev.events.data(), ev.events.size(), true,
+                                          [](std::string_view p) { return p.rfind("a/", 0) == 0; });
+  EXPECT_EQ(splitNul(list.payload), (Words{"a", "out", "kept", "ab/y"}));
+  EXPECT_EQ(list.leftOut, 5u);
+  EXPECT_EQ(list.pathCount, 4u);
+  EXPECT_TRUE(list.hasDeletes);  // "out"
+  const ChangeList onlyBelow = buildChangeList(ev.events.data(), 1, true, [](std::string_view) { return true; });
+  EXPECT_EQ(onlyBelow.pathCount, 0u);
+  EXPECT_FALSE(onlyBelow.hasDeletes);
 }
 
 }  // namespace
