@@ -523,6 +523,13 @@ std::optional<std::int64_t> Coalescer::nextDeadline() const {
 
 std::size_t Coalescer::size() const { return impl_->index.size(); }
 
+std::vector<std::string> Coalescer::pendingPaths() const {
+  std::vector<std::string> out;
+  out.reserve(impl_->index.size());
+  for (const auto& [path, slot] : impl_->index) out.push_back(path);
+  return out;
+}
+
 void Coalescer::setPreciseDeletes(bool on) {
   if (on && !impl_->precise) ++impl_->epoch;
   impl_->precise = on;

@@ -55,6 +55,8 @@ class Coalescer {
   // The earliest time a pending change becomes ready; nullopt when nothing is pending.
   std::optional<std::int64_t> nextDeadline() const;
   std::size_t size() const;
+  // Every path with a pending change (for the journal's compaction of a daemon that is never idle).
+  std::vector<std::string> pendingPaths() const;
 
   // While a full sync of the root is in flight, a create+delete pair may have reached the target through
   // it: with precise deletes on, such a pair yields a Delete instead of nothing.

@@ -523,6 +523,16 @@ void Target::deliverFullSync(std::function<std::vector<OwnedExclude>()> excludes
   onOutcomeLocked(status == sdk::Status::Ok, thrown.empty() ? report.text() : thrown);
 }
 
+void Target::pendingPaths(std::vector<std::string>* out) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& item : queue_) {
+    out->push_back(item.change.path);
+    if (item.change.op == sdk::Op::Move) out->push_back(item.change.oldPath);
+    for (const auto& c : item.covered) out->push_back(c);
+  }
+  out->insert(out->end(), inFlightPaths_.begin(), inFlightPaths_.end());
+}
+
 void Target::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -575,11 +585,17 @@ void Target::run() {
         items.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      inFlightPaths_.clear();
+      for (const auto& item : items) {
+        inFlightPaths_.push_back(item.change.path);
+        if (item.change.op == sdk::Op::Move) inFlightPaths_.push_back(item.change.oldPath);
+      }
       lock.unlock();
       deliverChanges(std::move(items));
     }
     lock.lock();
     inFlight_ = false;
+    inFlightPaths_.clear();
     lastDeliveryEnd_ = Clock::now();
     if (onStateChange_) onStateChange_();
   }

@@ -89,6 +89,9 @@ class Target {
   std::chrono::milliseconds fullSyncRunningFor() const;
   bool idle() const;            // nothing queued, nothing in flight
   std::size_t queued() const;
+  // Appends the paths (and a Move's old path) of every queued and in-flight change: what the journal must
+  // still vouch for when it compacts while this target is busy.
+  void pendingPaths(std::vector<std::string>* out) const;
   TargetStats stats() const;
   const std::string& name() const { return opt_.name; }
   const std::string& root() const { return opt_.root; }
@@ -159,6 +162,7 @@ class Target {
   bool fullTried_ = false;
   std::chrono::steady_clock::time_point fullStarted_{};
   bool inFlight_ = false;
+  std::vector<std::string> inFlightPaths_;  // of the change batch being delivered
   bool finishing_ = false;
   int failures_ = 0;
   std::chrono::steady_clock::time_point backoffUntil_{};

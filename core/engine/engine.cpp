@@ -453,6 +453,9 @@ void Engine::loop() {
       if (auto d = r->coalescer->nextDeadline()) timeout = std::min(timeout, *d - now);
       if (auto d = r->watcher->nextDeadline()) timeout = std::min(timeout, *d - now);
     }
+    // Until ready, look again soon: "ready:" is what operators and tests wait for, and nothing may wake
+    // the loop when there is no full sync to finish.
+    if (!ready) timeout = std::min<std::int64_t>(timeout, 20);
     timeout = std::max<std::int64_t>(0, timeout);
     std::vector<pollfd> fds;
     fds.push_back({signalFd_, POLLIN, 0});
@@ -514,15 +517,7 @@ void Engine::loop() {
           }
       }
     }
-    if (journal_) {
-      journal_->flush(now);
-      // Idle: everything read so far has reached every target or the fail log. The margin covers file
-      // systems whose timestamps are coarser than ours, and clocks that step a little.
-      if (journal_->dirty() && now - lastCheckpoint >= 1000 && allIdle()) {
-        journal_->checkpoint(readStartNs - kCheckpointMarginNs);
-        lastCheckpoint = now;
-      }
-    }
+    if (journal_) journalTurn(now, readStartNs, &lastCheckpoint);
     if (now >= nextProgress) {
       // A long full sync says it is alive (rsync itself prints nothing until it is done).
       nextProgress = now + 10000;
@@ -564,6 +559,49 @@ void Engine::loop() {
       }
     }
   }
+}
+
+void Engine::journalTurn(std::int64_t now, std::int64_t readStartNs, std::int64_t* lastCheckpoint) {
+  for (auto& root : roots_) {
+    bool active = false;
+    for (auto* t : root->targets) active = active || t->fullSyncActive();
+    if (active && !root->fullSyncJournaled) {
+      journal_->recordFullSync(root->conf.watch);
+      root->fullSyncJournaled = true;
+    }
+  }
+  journal_->flush(now);
+  // Idle: everything read so far has reached every target or the fail log. The margin covers file
+  // systems whose timestamps are coarser than ours, and clocks that step a little.
+  if (journal_->dirty() && now - *lastCheckpoint >= 1000 && allIdle()) {
+    journal_->checkpoint(readStartNs - kCheckpointMarginNs);
+    *lastCheckpoint = now;
+    for (auto& root : roots_) root->fullSyncJournaled = false;
+    return;
+  }
+  // Busy for long (never idle): rewrite the journal as a checkpoint plus what is still pending, so it
+  // stays as small as the queues instead of growing with every change ever made.
+  constexpr std::size_t kCompactAfterRecords = 200000;
+  constexpr std::int64_t kCompactEveryMs = 10000;
+  if (journal_->recordsSinceCheckpoint() < kCompactAfterRecords || now - *lastCheckpoint < kCompactEveryMs) return;
+  for (const auto& root : roots_)
+    if (root->watcher->nextDeadline()) return;  // a rename's first half is held: in no queue yet
+  std::vector<std::pair<std::string, std::string>> pending;
+  std::vector<std::string> fullSyncRoots;
+  for (auto& root : roots_) {
+    std::vector<std::string> paths = root->coalescer->pendingPaths();
+    for (auto* t : root->targets) t->pendingPaths(&paths);
+    std::sort(paths.begin(), paths.end());
+    paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+    for (auto& p : paths) pending.emplace_back(root->conf.watch, std::move(p));
+    root->fullSyncJournaled = false;
+    for (auto* t : root->targets) root->fullSyncJournaled = root->fullSyncJournaled || t->fullSyncActive();
+    if (root->fullSyncJournaled) fullSyncRoots.push_back(root->conf.watch);
+  }
+  const std::size_t before = journal_->recordsSinceCheckpoint();
+  journal_->checkpoint(readStartNs - kCheckpointMarginNs, pending, fullSyncRoots);
+  *lastCheckpoint = now;
+  log::debug("journal compacted while busy: ", before, " records -> ", pending.size(), " still pending");
 }
 
 bool Engine::allIdle() const {

@@ -77,6 +77,9 @@ class Engine final : public HostControl {
   // (an entry may have been deleted or renamed there, which only a full sync can find).
   std::vector<PendingChange> changedSince(const Root& root, std::int64_t sinceNs, bool* dirChanged) const;
   bool allIdle() const;
+  // Journal upkeep once per loop turn: "F root" records for full syncs, a checkpoint when idle, and a
+  // compaction that keeps what is still pending when the daemon is busy for long.
+  void journalTurn(std::int64_t nowMs, std::int64_t readStartNs, std::int64_t* lastCheckpointMs);
   std::vector<OwnedExclude> excludesFor(const Root& root, bool withCrontabGlobs) const;
   std::string targetName(const LocalPathConf& lp, const RemoteConf& r) const;
 

@@ -63,6 +63,9 @@ void Engine::recover(const JournalState& previous) {
     std::string why;
     if (options_.fullSync) {
       // -r already makes every target equal; the pending changes still go to plugins that do not sync.
+    } else if (previous.fullSync.count(root->conf.watch)) {
+      fullSync = true;
+      why = "a full sync of it was under way when the previous run ended";
     } else if (previous.checkpointNs) {
       bool dirChanged = false;
       auto t0 = std::chrono::steady_clock::now();

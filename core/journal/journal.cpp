@@ -42,8 +42,14 @@ bool Journal::open(JournalState* previous, std::vector<std::string>* warnings, s
         try {
           previous->checkpointNs = std::stoll(line.substr(2));
           previous->pending.clear();
+          previous->fullSync.clear();
           continue;
         } catch (...) {
+        }
+      } else if (line.rfind("F\t", 0) == 0) {
+        if (auto root = unescapeBytes(std::string_view(line).substr(2)); root && !root->empty()) {
+          previous->fullSync.insert(*root);
+          continue;
         }
       } else if (line.rfind("+\t", 0) == 0 && tab == 1) {
         auto tab2 = line.find('\t', 2);
@@ -75,12 +81,19 @@ bool Journal::open(JournalState* previous, std::vector<std::string>* warnings, s
   // Everything the previous run left pending stays pending until this run's first checkpoint.
   for (const auto& [root, paths] : previous->pending)
     for (const auto& p : paths) record(root, p);
+  for (const auto& root : previous->fullSync) recordFullSync(root);
   return true;
+}
+
+void Journal::recordFullSync(const std::string& root) {
+  buffer_ += "F\t" + escapeBytes(root) + "\n";
+  dirty_ = true;
 }
 
 void Journal::record(const std::string& root, const std::string& path) {
   buffer_ += "+\t" + escapeBytes(root) + "\t" + escapeBytes(path) + "\n";
   dirty_ = true;
+  ++records_;
 }
 
 bool Journal::writeAll(int fd, const std::string& data) {
@@ -117,12 +130,16 @@ void Journal::flush(std::int64_t nowMs, bool force) {
   buffer_.clear();
 }
 
-void Journal::checkpoint(std::int64_t ns) {
+void Journal::checkpoint(std::int64_t ns, const std::vector<std::pair<std::string, std::string>>& stillPending,
+                         const std::vector<std::string>& fullSyncRoots) {
   if (fd_ < 0) return;
   buffer_.clear();
+  std::string text = "C\t" + std::to_string(ns) + "\n";
+  for (const auto& root : fullSyncRoots) text += "F\t" + escapeBytes(root) + "\n";
+  for (const auto& [root, path] : stillPending) text += "+\t" + escapeBytes(root) + "\t" + escapeBytes(path) + "\n";
   const std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool ok = fd >= 0 && writeAll(fd, "C\t" + std::to_string(ns) + "\n") && ::fsync(fd) == 0;
+  bool ok = fd >= 0 && writeAll(fd, text) && ::fsync(fd) == 0;
   if (fd >= 0) ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0) {
     onWriteError("cannot write a checkpoint");
@@ -144,7 +161,8 @@ void Journal::checkpoint(std::int64_t ns) {
   }
   if (failed_) log::info("journal ", path_, ": writing again");
   failed_ = false;
-  dirty_ = false;
+  dirty_ = !stillPending.empty() || !fullSyncRoots.empty();
+  records_ = stillPending.size();
   metrics::add("journal_checkpoints", 1);
 }
 

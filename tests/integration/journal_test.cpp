@@ -89,5 +89,31 @@ TEST(Journal, a_torn_last_record_is_skipped_with_a_warning) {
   EXPECT_TRUE(s.relay().running());
 }
 
+// -r's full sync is an obligation with no per-file records: the journal keeps it ("F root") until done.
+TEST(Journal, a_full_sync_cut_off_by_kill_9_runs_again_after_the_restart) {
+  Scenario s;
+  writeManyFiles(s.src, 30, "old");  // on no target, and older than the checkpoint below
+  s.startRelay({});
+  ASSERT_TRUE(s.ready());
+  std::this_thread::sleep_for(2500ms);  // past the checkpoint's 2 s margin
+  ASSERT_TRUE(s.terminatesCleanly());
+
+  s.daemon.stop();  // the remote is down: the -r sync fails and is retried
+  std::size_t from = s.relay().outputSize();
+  s.restartRelay({"-r"});
+  ASSERT_TRUE(s.ready());  // logged once the full sync was tried
+  std::this_thread::sleep_for(300ms);
+  s.relay().signal(SIGKILL);
+  ASSERT_TRUE(s.relay().waitExit(10s));
+  s.daemon.start();
+
+  from = s.relay().outputSize();
+  s.restartRelay();  // no -r: only the journal knows a full sync is owed
+  ASSERT_TRUE(s.ready());
+  EXPECT_TRUE(s.converged(30s));
+  std::string log = logSince(s.relay(), from);
+  EXPECT_NE(log.find("a full sync of it was under way when the previous run ended"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace fsrelay::test

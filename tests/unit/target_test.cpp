@@ -1,5 +1,7 @@
 // Unit tests for the per-target queue: batching, ordering across a directory Delete, retry and fail log.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -353,6 +355,24 @@ TEST(Target, a_full_sync_that_finds_the_target_back_runs_once) {
   EXPECT_EQ(f.failLog->sizeFor("T"), 0u);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(f.batchCount(), 2u) << "the replay after the success found the sync's own fail-log entry";
+}
+
+TEST(Target, pending_paths_name_what_is_queued_and_in_flight_for_the_journal) {
+  Fixture f;
+  Target& t = f.make();
+  f.busy(t);  // "busy" is in flight
+  t.enqueue({Fixture::up("q1"), Fixture::mv("old", "new"), Fixture::del("gone")});
+  std::vector<std::string> paths;
+  t.pendingPaths(&paths);
+  std::sort(paths.begin(), paths.end());
+  EXPECT_EQ(paths, (std::vector<std::string>{"busy", "gone", "new", "old", "q1"}));
+  f.instance.setOpen(true);
+  ASSERT_TRUE(f.instance.waitBatches(2));
+  for (int i = 0; i < 200 && !t.idle(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(t.idle());
+  paths.clear();
+  t.pendingPaths(&paths);
+  EXPECT_TRUE(paths.empty()) << paths.size() << " paths still pending after delivery";
 }
 
 }  // namespace
