@@ -45,6 +45,7 @@ Webhook::Webhook(WebhookOptions options, sdk::Host* host)
 
 Webhook::~Webhook() {
   if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
+  curl_slist_free_all(static_cast<curl_slist*>(headers_));
 }
 
 Webhook::Result Webhook::post(std::string_view body) {
@@ -56,12 +57,18 @@ Webhook::Result Webhook::post(std::string_view body) {
       return result;
     }
   }
+  if (headers_ == nullptr) {
+    curl_slist* h = curl_slist_append(nullptr, "Content-Type: application/x-www-form-urlencoded");
+    curl_slist* both = h == nullptr ? nullptr : curl_slist_append(h, "Expect:");  // no 100-continue round trip
+    if (both == nullptr) {
+      curl_slist_free_all(h);
+      result.error = "webhook " + redacted_ + ": out of memory for the request headers";
+      return result;
+    }
+    headers_ = both;
+  }
   CURL* curl = static_cast<CURL*>(curl_);
   curl_easy_reset(curl);  // keeps the connection cache, drops the previous request's options
-  static curl_slist* const kHeaders = [] {
-    curl_slist* h = curl_slist_append(nullptr, "Content-Type: application/x-www-form-urlencoded");
-    return curl_slist_append(h, "Expect:");  // no 100-continue round trip for a small body
-  }();
   curl_easy_setopt(curl, CURLOPT_URL, options_.url.c_str());
   if (options_.port > 0) curl_easy_setopt(curl, CURLOPT_PORT, static_cast<long>(options_.port));
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -69,7 +76,7 @@ Webhook::Result Webhook::post(std::string_view body) {
   curl_easy_setopt(curl, CURLOPT_POST, 1L);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, kHeaders);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(headers_));
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "fsrelay-http/0.1.0");
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connectTimeoutMs));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeoutMs));

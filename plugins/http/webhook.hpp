@@ -39,7 +39,9 @@ class Webhook {
   WebhookOptions options_;
   sdk::Host* host_;
   std::string redacted_;
-  void* curl_ = nullptr;  // CURL*, kept across posts for connection reuse
+  void* curl_ = nullptr;     // CURL*, kept across posts for connection reuse
+  void* headers_ = nullptr;  // curl_slist*, made with the handle and freed with it (not a static: the plugin
+                             // may be unloaded, and its list would then leak)
 };
 
 // curl_global_init once per process, before any thread uses curl (create() runs on the host's main thread).

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/support/process.hpp"
 #include "tests/support/scenario.hpp"
 
 namespace fsrelay::test {
@@ -57,6 +58,9 @@ TEST(Daemonize, dash_d_writes_pid_file_syncs_and_stops_on_sigterm) {
   std::ifstream log(logFile);
   std::string text((std::istreambuf_iterator<char>(log)), {});
   EXPECT_NE(text.find("ready:"), std::string::npos) << text;
+  // The detached daemon's stderr goes to its log file: a sanitizer build's reports land there.
+  const std::string report = sanitizerReport(text);
+  EXPECT_TRUE(report.empty()) << "the daemon printed a sanitizer report in " << logFile << ":\n" << report;
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
 // Process: posix_spawn with a log file, polling waits, and stopping by PID.
 #include "tests/support/process.hpp"
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -93,6 +96,12 @@ Process::Process(std::vector<std::string> argv, fs::path logFile, SpawnOptions o
 
 Process::~Process() {
   if (pid_ > 0 && !status_) stop();
+  if (pid_ > 0) {
+    std::string report = sanitizerReport(output());
+    if (!report.empty())
+      ADD_FAILURE() << argv_[0] << " (pid " << pid_ << ", " << status_->describe()
+                    << ") printed a sanitizer report in " << log_ << ":\n" << report;
+  }
 }
 
 std::string Process::output() const {
@@ -171,6 +180,22 @@ ExitStatus Process::stop(std::chrono::milliseconds grace) {
   signal(SIGKILL);
   reap(true);
   return *status_;
+}
+
+std::string sanitizerReport(std::string_view output) {
+  static constexpr std::string_view kMarkers[] = {
+      "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "AddressSanitizer:DEADLYSIGNAL", "WARNING: ThreadSanitizer",
+      "ERROR: ThreadSanitizer",  "FATAL: ThreadSanitizer", ": runtime error: ",           "SUMMARY: AddressSanitizer",
+      "SUMMARY: UndefinedBehaviorSanitizer", "SUMMARY: ThreadSanitizer"};
+  std::size_t first = std::string_view::npos;
+  for (std::string_view m : kMarkers) first = std::min(first, output.find(m));
+  if (first == std::string_view::npos) return {};
+  std::size_t begin = output.rfind('\n', first);
+  begin = begin == std::string_view::npos ? 0 : begin + 1;
+  std::size_t end = output.find("SUMMARY: ", first);
+  end = end == std::string_view::npos ? output.size() : output.find('\n', end);
+  end = std::min({end, output.size(), begin + 16384});
+  return std::string(output.substr(begin, end - begin));
 }
 
 RunResult runProgram(std::vector<std::string> argv, const fs::path& logFile, std::chrono::milliseconds timeout,

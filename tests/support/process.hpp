@@ -34,7 +34,9 @@ class Process {
   // Starts argv[0] (searched in PATH when it has no "/"), stdin from /dev/null, stdout and stderr appended
   // to logFile. Throws std::system_error when it cannot be started.
   Process(std::vector<std::string> argv, std::filesystem::path logFile, SpawnOptions options = {});
-  // Stops it like stop() when it still runs: only this PID is signalled, and it is always reaped.
+  // Stops it like stop() when it still runs: only this PID is signalled, and it is always reaped. Then fails the
+  // running test when the log holds a sanitizer report: a sanitized daemon dies of one, which a test that only
+  // looks at the targets may not notice.
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -65,6 +67,11 @@ class Process {
   pid_t pid_ = -1;
   std::optional<ExitStatus> status_;
 };
+
+// The first sanitizer report (AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer, ThreadSanitizer) in a
+// program's output, from its first line to its SUMMARY line; empty when there is none. A sanitizer build
+// (scripts/sanitize.sh) prints them on stderr, so in the log of a Process.
+std::string sanitizerReport(std::string_view output);
 
 // Runs a program to completion (argv, no shell) and returns its status and combined output;
 // kills it by its PID after timeout.
