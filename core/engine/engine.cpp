@@ -70,7 +70,10 @@ class Engine::Sink final : public WatchSink {
     root_.coalescer->move(from, to, isDir, now_, wallNs());
     metrics::add("events", 1);
   }
-  void onOverflow() override { root_.overflowed = true; }
+  void onOverflow(bool rootReturned) override {
+    root_.overflowed = true;
+    root_.rootReturned = root_.rootReturned || rootReturned;
+  }
 
  private:
   Root& root_;
@@ -370,10 +373,16 @@ std::vector<OwnedExclude> Engine::excludesFor(const Root& root, bool withCrontab
 
 void Engine::handleOverflow(Root& root) {
   root.overflowed = false;
-  metrics::add("overflows", 1);
-  log::warn("inotify queue overflowed under ", escapeBytes(root.conf.watch),
-            ": events were lost; rescanning it and running a full sync to each of its remotes "
-            "(raise fs.inotify.max_queued_events to make this rarer)");
+  if (root.rootReturned) {
+    root.rootReturned = false;
+    log::warn(escapeBytes(root.conf.watch), " is a directory again: watching it and running a full sync to each of "
+              "its remotes");
+  } else {
+    metrics::add("overflows", 1);
+    log::warn("inotify queue overflowed under ", escapeBytes(root.conf.watch),
+              ": events were lost; rescanning it and running a full sync to each of its remotes "
+              "(raise fs.inotify.max_queued_events to make this rarer)");
+  }
   root.watcher->rescan();
   for (auto* t : root.targets) t->requestFullSync();
 }

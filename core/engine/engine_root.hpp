@@ -16,6 +16,7 @@ struct Engine::Root {
   std::unique_ptr<Sink> sink;
   std::vector<Target*> targets;
   bool overflowed = false;
+  bool rootReturned = false;  // the overflow is the root coming back after it was removed or moved away
   bool fullSyncJournaled = false;  // the journal holds "F root" since its last checkpoint
   std::atomic<std::size_t> watches{0};  // read by status requests on plugin threads
 };

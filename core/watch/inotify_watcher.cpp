@@ -11,6 +11,7 @@
 
 #include "core/log/log.hpp"
 #include "core/util/escape.hpp"
+#include "core/util/metrics.hpp"
 #include "core/watch/tree_walk.hpp"
 
 namespace fsrelay {
@@ -19,6 +20,10 @@ namespace {
 // The two halves of a rename are queued together by the kernel; a reader can at worst see the first
 // half at the end of one read. Holding it this long is far above that window and far below a batch.
 constexpr std::int64_t kMoveHoldMs = 3;
+
+// A root that went away is looked for this often. It usually comes back from a script (rm -rf, then
+// mkdir or an unpacked archive) within a second; a full sync follows anyway, so sooner gains little.
+constexpr std::int64_t kRootPollMs = 500;
 
 long readProcLong(const char* path) {
   std::ifstream in(path);
@@ -49,13 +54,37 @@ std::uint32_t InotifyWatcher::mask() const {
 
 int InotifyWatcher::addWatch(const std::string& dirRel) {
   std::string abs = dirRel.empty() ? root_ : root_ + "/" + dirRel;
-  int wd = ::inotify_add_watch(fd_, abs.c_str(), mask());
+  std::uint32_t m = mask();
+  // The root's own end (removed, moved away) is the one change that no parent watch of ours reports.
+  if (dirRel.empty()) m |= IN_DELETE_SELF | IN_MOVE_SELF;
+  int wd = ::inotify_add_watch(fd_, abs.c_str(), m);
   if (wd < 0) return errno;
-  auto it = wdPath_.find(wd);
-  if (it != wdPath_.end() && it->second != dirRel) pathWd_.erase(it->second);
-  wdPath_[wd] = dirRel;
+  struct stat st {};
+  if (::lstat(abs.c_str(), &st) != 0) st = {};
+  auto [it, fresh] = dirs_.try_emplace(wd);
+  if (!fresh && it->second.path != dirRel) {
+    // The same inode under a new path (moved back in, or found by a scan before its rename was read).
+    auto old = pathWd_.find(it->second.path);
+    if (old != pathWd_.end() && old->second == wd) pathWd_.erase(old);
+  }
+  it->second = WatchedDir{dirRel, st.st_dev, st.st_ino};
   pathWd_[dirRel] = wd;
+  if (dirRel.empty()) rootWd_ = wd;
   return 0;
+}
+
+void InotifyWatcher::unmap(int wd) {
+  auto it = dirs_.find(wd);
+  if (it == dirs_.end()) return;
+  auto p = pathWd_.find(it->second.path);
+  if (p != pathWd_.end() && p->second == wd) pathWd_.erase(p);
+  dirs_.erase(it);
+}
+
+bool InotifyWatcher::stillThere(const std::string& rel, const WatchedDir& d) const {
+  std::string abs = rel.empty() ? root_ : root_ + "/" + rel;
+  struct stat st;
+  return ::lstat(abs.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == d.dev && st.st_ino == d.ino;
 }
 
 std::string InotifyWatcher::limitMessage(const std::string& dirRel) const {
@@ -132,7 +161,27 @@ void InotifyWatcher::forgetTree(const std::string& dirRel) {
          (it->first == dirRel || (it->first.size() > dirRel.size() && it->first.compare(0, dirRel.size(), dirRel) == 0 &&
                                   it->first[dirRel.size()] == '/'))) {
     ::inotify_rm_watch(fd_, it->second);
-    wdPath_.erase(it->second);
+    dirs_.erase(it->second);
+    it = pathWd_.erase(it);
+  }
+}
+
+void InotifyWatcher::forgetMovedOut(const std::string& dirRel) {
+  // The subtree may be in the tree again by now (moved back in before the first move was read, or
+  // before its hold ran out): the inode is the same, so inotify handed out the same watch descriptors,
+  // and removing them would leave it unwatched for good. Its path names the same inode exactly then.
+  auto it = pathWd_.lower_bound(dirRel);
+  while (it != pathWd_.end() &&
+         (it->first == dirRel || (it->first.size() > dirRel.size() && it->first.compare(0, dirRel.size(), dirRel) == 0 &&
+                                  it->first[dirRel.size()] == '/'))) {
+    auto d = dirs_.find(it->second);
+    bool ours = d != dirs_.end() && d->second.path == it->first;
+    if (ours && stillThere(it->first, d->second)) {
+      ++it;
+      continue;
+    }
+    ::inotify_rm_watch(fd_, it->second);
+    if (ours) dirs_.erase(d);
     it = pathWd_.erase(it);
   }
 }
@@ -147,18 +196,71 @@ void InotifyWatcher::renameTree(const std::string& from, const std::string& to) 
     it = pathWd_.erase(it);
   }
   for (auto& [path, wd] : moved) {
-    wdPath_[wd] = path;
+    dirs_[wd].path = path;
     pathWd_[path] = wd;
   }
+}
+
+void InotifyWatcher::hold(std::uint32_t cookie, HeldMove move) {
+  heldFrom_[move.from] = cookie;
+  held_[cookie] = std::move(move);
 }
 
 void InotifyWatcher::releaseMove(WatchSink& sink, std::uint32_t cookie) {
   auto it = held_.find(cookie);
   if (it == held_.end()) return;
-  // Moved out of the root (or to an excluded name): a delete, and its watches now watch nothing of ours.
-  if (it->second.isDir) forgetTree(it->second.from);
-  if (toggles_.moveFrom) sink.onChange(it->second.from, ChangeKind::Delete, it->second.isDir, false);
+  HeldMove m = std::move(it->second);
   held_.erase(it);
+  auto f = heldFrom_.find(m.from);
+  if (f != heldFrom_.end() && f->second == cookie) heldFrom_.erase(f);
+  // Moved out of the root (or to an excluded name): a delete, and its watches now watch nothing of ours.
+  if (m.isDir) forgetMovedOut(m.from);
+  if (toggles_.moveFrom) sink.onChange(m.from, ChangeKind::Delete, m.isDir, false);
+}
+
+void InotifyWatcher::releaseHeldAt(WatchSink& sink, const std::string& rel, std::uint32_t cookie) {
+  // A rename holds its directory lock until both halves are queued, and nothing new can appear at rel
+  // without that lock: a move-from of rel still held now has no partner to come. Releasing it here, not
+  // when its hold runs out, keeps the Delete ahead of what replaced it (else the coalescer reads
+  // "created, then deleted" and cancels both, and the targets keep the old entry).
+  auto f = heldFrom_.find(rel);
+  if (f != heldFrom_.end() && f->second != cookie) releaseMove(sink, f->second);
+}
+
+void InotifyWatcher::loseRoot(std::int64_t nowMs, const char* what) {
+  log::error("the watched root ", escapeBytes(root_), " ", what, ": nothing in it is watched or sent until a "
+             "directory of that name is there again (checked every ", kRootPollMs, " ms); then it is watched "
+             "again and fully synced to every remote");
+  metrics::add("roots_lost", 1);
+  // After a move the old watches still see the old tree, which is no longer ours; after a removal the
+  // kernel has dropped them already and this is a no-op.
+  for (const auto& [wd, d] : dirs_) ::inotify_rm_watch(fd_, wd);
+  dirs_.clear();
+  pathWd_.clear();
+  rootWd_ = -1;
+  rootLost_ = true;
+  rootPollMs_ = nowMs + kRootPollMs;
+}
+
+bool InotifyWatcher::restoreRoot() {
+  int rc = addWatch("");
+  if (rc != 0) {
+    if (rc != ENOENT && rc != ENOTDIR && !restoreWarned_) {
+      log::warn("cannot watch ", escapeBytes(root_), " again: ", std::strerror(rc), "; trying again every ",
+                kRootPollMs, " ms");
+      restoreWarned_ = true;
+    }
+    return false;
+  }
+  rootLost_ = false;
+  restoreWarned_ = false;
+  walkTree(root_, "", filter_, forceStat_, [&](const WalkEntry& e) {
+    if (e.type != EntryType::Dir || e.excluded) return false;
+    return addWatch(std::string(e.rel)) == 0;
+  });
+  log::info(escapeBytes(root_), " is there again: watching ", dirs_.size(),
+            " directories and running a full sync of it to every remote");
+  return true;
 }
 
 void InotifyWatcher::readEvents(WatchSink& sink, std::int64_t nowMs) {
@@ -176,16 +278,22 @@ void InotifyWatcher::readEvents(WatchSink& sink, std::int64_t nowMs) {
         sink.onOverflow();
         continue;
       }
-      auto dirIt = wdPath_.find(ev->wd);
-      if (ev->mask & IN_IGNORED) {
-        if (dirIt != wdPath_.end()) {
-          pathWd_.erase(dirIt->second);
-          wdPath_.erase(dirIt);
-        }
+      if (ev->wd == rootWd_ && (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))) {
+        // Renamed and back again, or a parent renamed onto the same path: still the root we watch.
+        auto rootDir = dirs_.find(rootWd_);
+        if ((ev->mask & IN_MOVE_SELF) && rootDir != dirs_.end() && stillThere("", rootDir->second)) continue;
+        loseRoot(nowMs, (ev->mask & IN_MOVE_SELF)     ? "was moved away"
+                        : (ev->mask & IN_DELETE_SELF) ? "was removed"
+                                                      : "was removed or its file system unmounted");
         continue;
       }
-      if (dirIt == wdPath_.end() || ev->len == 0) continue;
-      std::string rel = joinRel(dirIt->second, std::string_view(ev->name));
+      if (ev->mask & IN_IGNORED) {
+        unmap(ev->wd);
+        continue;
+      }
+      auto dirIt = dirs_.find(ev->wd);
+      if (dirIt == dirs_.end() || ev->len == 0) continue;
+      std::string rel = joinRel(dirIt->second.path, std::string_view(ev->name));
       bool isDir = (ev->mask & IN_ISDIR) != 0;
       if (filter_.excludedSelf(rel, isDir)) {
         // Renamed to an excluded name: for the targets it is gone.
@@ -193,12 +301,15 @@ void InotifyWatcher::readEvents(WatchSink& sink, std::int64_t nowMs) {
         continue;
       }
       if (ev->mask & IN_MOVED_FROM) {
-        held_[ev->cookie] = HeldMove{rel, isDir, nowMs + kMoveHoldMs};
+        hold(ev->cookie, HeldMove{rel, isDir, nowMs + kMoveHoldMs});
       } else if (ev->mask & IN_MOVED_TO) {
+        releaseHeldAt(sink, rel, ev->cookie);
         auto held = held_.find(ev->cookie);
         if (held != held_.end()) {
           std::string from = std::move(held->second.from);
           held_.erase(held);
+          auto f = heldFrom_.find(from);
+          if (f != heldFrom_.end() && f->second == ev->cookie) heldFrom_.erase(f);
           if (isDir) renameTree(from, rel);
           if (toggles_.moveFrom && toggles_.moveTo) {
             sink.onMove(from, rel, isDir);
@@ -208,11 +319,16 @@ void InotifyWatcher::readEvents(WatchSink& sink, std::int64_t nowMs) {
             sink.onChange(from, ChangeKind::Delete, isDir, false);
           }
           // A directory renamed inside the root keeps its watches; its contents are sent under the new
-          // name by a scan (rsync has no remote rename).
-          if (isDir && toggles_.moveTo) {
+          // name by a scan (rsync has no remote rename). The scan also watches each directory again:
+          // the same inode gives the same descriptor, now under its new path, and one whose watch was
+          // given up on the way (moved out and back in while its first move was held) is watched anew.
+          if (isDir && (toggles_.moveTo || toggles_.createFolder)) {
+            if (toggles_.createFolder) addWatch(rel);
             walkTree(root_, rel, filter_, forceStat_, [&](const WalkEntry& e) {
               if (e.excluded) return false;
-              sink.onChange(e.rel, ChangeKind::Update, e.type == EntryType::Dir, true);
+              bool dir = e.type == EntryType::Dir;
+              if (dir && toggles_.createFolder) addWatch(std::string(e.rel));
+              if (toggles_.moveTo) sink.onChange(e.rel, ChangeKind::Update, dir, true);
               return true;
             });
           }
@@ -225,6 +341,7 @@ void InotifyWatcher::readEvents(WatchSink& sink, std::int64_t nowMs) {
           }
         }
       } else if (ev->mask & IN_CREATE) {
+        releaseHeldAt(sink, rel, 0);
         if (isDir) {
           if (!toggles_.createFolder) continue;
           sink.onChange(rel, ChangeKind::Update, true, true);
@@ -256,6 +373,7 @@ std::optional<std::int64_t> InotifyWatcher::nextDeadline() const {
   std::optional<std::int64_t> best;
   for (auto& [cookie, m] : held_)
     if (!best || m.deadlineMs < *best) best = m.deadlineMs;
+  if (rootLost_ && (!best || rootPollMs_ < *best)) best = rootPollMs_;
   return best;
 }
 
@@ -264,9 +382,16 @@ void InotifyWatcher::tick(WatchSink& sink, std::int64_t nowMs) {
   for (auto& [cookie, m] : held_)
     if (m.deadlineMs <= nowMs) due.push_back(cookie);
   for (auto c : due) releaseMove(sink, c);
+  if (rootLost_ && rootPollMs_ <= nowMs) {
+    rootPollMs_ = nowMs + kRootPollMs;
+    // Whatever happened in the root while it was not watched, and what its children's deletes took
+    // from the targets, only a full sync of the whole root puts right: that is what an overflow asks for.
+    if (restoreRoot()) sink.onOverflow(true);
+  }
 }
 
 void InotifyWatcher::rescan() {
+  if (rootLost_) return;  // tick() watches it again once it is back, and asks for its own full sync
   addWatch("");
   walkTree(root_, "", filter_, forceStat_, [&](const WalkEntry& e) {
     if (e.type != EntryType::Dir || e.excluded) return false;

@@ -17,8 +17,9 @@ class WatchSink {
   virtual ~WatchSink() = default;
   virtual void onChange(std::string_view rel, ChangeKind kind, bool isDir, bool born) = 0;
   virtual void onMove(std::string_view from, std::string_view to, bool isDir) = 0;
-  // Events were lost (queue overflow): the root must be rescanned and fully synced.
-  virtual void onOverflow() = 0;
+  // Events were lost (queue overflow) or could not be seen (the root itself was gone for a while): the
+  // root must be rescanned and fully synced. rootReturned says which, for the log.
+  virtual void onOverflow(bool rootReturned = false) = 0;
 };
 
 class Watcher {

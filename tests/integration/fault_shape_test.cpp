@@ -20,8 +20,7 @@ using namespace std::chrono_literals;
 
 std::size_t entries(const fs::path& root) { return snapshot(root).size(); }
 
-// DISABLED: fails today, bug 1 in docs/reliability.md (fix in the next session, then enable).
-TEST(FaultShape, DISABLED_watched_directory_replaced_by_a_symlink_and_by_a_file) {
+TEST(FaultShape, watched_directory_replaced_by_a_symlink_and_by_a_file) {
   Scenario s;
   fs::create_directories(s.src / "a/deep/er");
   fs::create_directories(s.src / "b/deep");
@@ -64,8 +63,7 @@ TEST(FaultShape, DISABLED_watched_directory_replaced_by_a_symlink_and_by_a_file)
 // target is busy with a large file) when fsrelay reads "directory deleted" and "symlink (file) created"
 // in one go (it is stopped meanwhile). The child's Delete and the new non-directory then go out in one
 // rsync run, and no failure may stay behind (the fail log empties).
-// DISABLED: fails today, bug 1 in docs/reliability.md (fix in the next session, then enable).
-TEST(FaultShape, DISABLED_directory_replaced_by_a_symlink_or_file_while_a_child_delete_is_queued) {
+TEST(FaultShape, directory_replaced_by_a_symlink_or_file_while_a_child_delete_is_queued) {
   Scenario s;
   s.config.retry(3, 100, 400);  // a batch that can never succeed reaches the fail log quickly
   fs::create_directories(s.src / "a/deep/er");
@@ -93,8 +91,7 @@ TEST(FaultShape, DISABLED_directory_replaced_by_a_symlink_or_file_while_a_child_
   EXPECT_TRUE(failLogEmpties(s.failLog, 5s)) << "changes that keep failing:\n" << readFile(s.failLog);
 }
 
-// DISABLED: fails today, bug 2 in docs/reliability.md (fix in the next session, then enable).
-TEST(FaultShape, DISABLED_subtree_moved_out_of_the_tree_and_back_in_quick_succession) {
+TEST(FaultShape, subtree_moved_out_of_the_tree_and_back_in_quick_succession) {
   Scenario s;
   fs::create_directories(s.src / "sub/inner/most");
   writeManyFiles(s.src / "sub", 10);
@@ -134,8 +131,7 @@ TEST(FaultShape, DISABLED_subtree_moved_out_of_the_tree_and_back_in_quick_succes
   Figures("7b subtree out and back in").add("entries", entries(s.src)).seconds("converge s", secs);
 }
 
-// DISABLED: fails today, bug 3 in docs/reliability.md (fix in the next session, then enable).
-TEST(FaultShape, DISABLED_chain_of_100_renames) {
+TEST(FaultShape, chain_of_100_renames) {
   Scenario s;
   fs::create_directories(s.src / "dirs");
   writeFile(s.src / "n0", "the file that wanders\n");
@@ -172,8 +168,7 @@ TEST(FaultShape, DISABLED_chain_of_100_renames) {
 // Deterministic form of subtree_moved_out_of_the_tree_and_back_in_quick_succession: fsrelay is stopped
 // while sub goes out and comes back, so it reads the IN_MOVED_FROM (out) and the IN_MOVED_TO (in, another
 // cookie) in one go.
-// DISABLED: fails today, bug 2 in docs/reliability.md (fix in the next session, then enable).
-TEST(FaultShape, DISABLED_subtree_moved_out_and_back_in_read_in_one_go_stays_watched) {
+TEST(FaultShape, subtree_moved_out_and_back_in_read_in_one_go_stays_watched) {
   Scenario s;
   fs::create_directories(s.src / "sub/inner");
   writeManyFiles(s.src / "sub/inner", 5);
@@ -196,8 +191,7 @@ TEST(FaultShape, DISABLED_subtree_moved_out_and_back_in_read_in_one_go_stays_wat
 
 // Deterministic form of chain_of_100_renames: a -> b is already queued at the target (busy with a large
 // file) when b -> c arrives. The target must still delete a.
-// DISABLED: fails today, bug 3 in docs/reliability.md (fix in the next session, then enable).
-TEST(FaultShape, DISABLED_rename_chain_split_across_the_target_queue_deletes_the_first_name) {
+TEST(FaultShape, rename_chain_split_across_the_target_queue_deletes_the_first_name) {
   Scenario s;
   writeFile(s.src / "a", "wanders\n");
   s.startRelay();
@@ -213,12 +207,10 @@ TEST(FaultShape, DISABLED_rename_chain_split_across_the_target_queue_deletes_the
   EXPECT_GE(secondsToConverge(s.src, s.targets(), 15s, &diff), 0.0) << diff;
 }
 
-// The root itself removed (rm -rf) and made again, then written to.
-// DISABLED: fsrelay does not handle it yet. The children's IN_DELETE events go out (the targets are
-// emptied), then the root's watch ends with IN_IGNORED and nothing watches the new directory of the same
-// name: nothing made in it ever arrives, no error or warning is logged, and fsrelay keeps running and
-// answering as if it watched the root. Run with --gtest_also_run_disabled_tests to see it.
-TEST(FaultShape, DISABLED_root_removed_and_recreated) {
+// The root itself removed (rm -rf) and made again, then written to. The children's deletes go out (the
+// targets are emptied), the watcher logs the root's loss, looks for it every 500 ms, and once it is back
+// watches it again and asks for a full sync: what was made before the new watches landed arrives too.
+TEST(FaultShape, root_removed_and_recreated) {
   Scenario s;
   fs::create_directories(s.src / "d");
   writeManyFiles(s.src / "d", 10);
