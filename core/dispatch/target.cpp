@@ -211,8 +211,11 @@ void Target::mergeLocked(Item item, bool retry) {
   if (change.op == sdk::Op::Move && !retry) {
     auto old = byPath_.find(change.oldPath);
     if (old != byPath_.end() && !isBarrier(old->second->change, change)) {
-      Item prev = std::move(*old->second);
-      eraseLocked(old->second);
+      // Unlinked before it is moved from: unlinking finds its index entries by its path.
+      QueueIt oldIt = old->second;
+      unlinkLocked(oldIt);
+      Item prev = std::move(*oldIt);
+      queue_.erase(oldIt);
       if (prev.change.op == sdk::Op::Move) {
         // A rename chain a -> b -> c split across the queue: one Move a -> c, as the coalescer makes of
         // it, and a Delete of b: a's old name must go, and b may have replaced something on the target

@@ -319,6 +319,12 @@ std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view roo
   argv.push_back("-r");
   if (remote.propagateDeletes) argv.push_back("--delete");
   argv.push_back("--force");
+  // rsync's quick check compares whole seconds: a file rewritten with the same size within the second of
+  // the target's copy (a directory replaced by a staging copy, a crash just after a write) would be
+  // skipped. -1 adds the nanoseconds (receivers from 3.1.3; older ones compare seconds, as before).
+  bool windowGiven = false;
+  for (const auto& p : params) windowGiven = windowGiven || p.rfind("--modify-window", 0) == 0 || p.rfind("-@", 0) == 0;
+  if (!windowGiven) argv.push_back("--modify-window=-1");
   appendTransport(remote, argv);
   argv.push_back("--from0");
   argv.push_back("--exclude-from=-");

@@ -280,18 +280,21 @@ TEST(RsyncArgs, root_delete_is_never_sent) {
 
 TEST(RsyncArgs, full_sync_argv) {
   EXPECT_EQ(fullSyncArgv(daemon(), "/srv/www"),
-            (Words{"rsync", "-artz", "-q", "-r", "--delete", "--force", "--sockopts=TCP_NODELAY",
-                   "--password-file=/etc/rsync.pass", "--from0", "--exclude-from=-", "/srv/www/",
-                   "sync@127.0.0.1::www/"}));
+            (Words{"rsync", "-artz", "-q", "-r", "--delete", "--force", "--modify-window=-1",
+                   "--sockopts=TCP_NODELAY", "--password-file=/etc/rsync.pass", "--from0", "--exclude-from=-",
+                   "/srv/www/", "sync@127.0.0.1::www/"}));
   Remote r = daemon();
   r.propagateDeletes = false;
   r.params = {"-artuz", "--delete", "--delete-after"};
   EXPECT_EQ(fullSyncArgv(r, "/srv/www"),
-            (Words{"rsync", "-artz", "-q", "-r", "--force", "--sockopts=TCP_NODELAY",
+            (Words{"rsync", "-artz", "-q", "-r", "--force", "--modify-window=-1", "--sockopts=TCP_NODELAY",
                    "--password-file=/etc/rsync.pass", "--from0", "--exclude-from=-", "/srv/www/",
                    "sync@127.0.0.1::www/"}));
   r.propagateDeletes = true;
   EXPECT_EQ(fullSyncArgv(r, "/srv/www")[2], "--delete-after");  // a refinement of our --delete, kept
+  r.params = {"-artz", "--modify-window=2"};  // the user's window (a FAT target) wins
+  auto argv = fullSyncArgv(r, "/srv/www");
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "--modify-window=-1"), 0);
 }
 
 TEST(RsyncArgs, escape_filter_literal) {

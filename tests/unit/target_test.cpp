@@ -301,6 +301,21 @@ TEST(Target, rename_chain_split_across_the_queue_moves_the_first_name) {
   EXPECT_EQ(f.batch(1), (Paths{"d:b", "M:c from a"}));
 }
 
+// A Move's merge unlinks the queued entry of its old path before taking it apart: a later change of that
+// path must not find a freed entry (found by AddressSanitizer in ReplacedDir.staging_renamed_over_a_deleted_live_dir).
+TEST(Target, a_path_renamed_away_and_made_again_is_a_new_entry) {
+  Fixture f;
+  Target& t = f.make();
+  f.busy(t);
+  t.enqueue({Fixture::up("b")});
+  t.enqueue({Fixture::mv("b", "c")});  // covers the queued Upsert of b
+  t.enqueue({Fixture::up("b")});       // b made again: a new entry, not the erased one
+  t.enqueue({Fixture::up("b")});
+  f.instance.setOpen(true);
+  ASSERT_TRUE(f.instance.waitBatches(2));
+  EXPECT_EQ(f.batch(1), (Paths{"M:c from b", "U:b"}));
+}
+
 TEST(Target, directory_rename_chain_split_across_the_queue_moves_the_first_name) {
   Fixture f;
   Target& t = f.make();
