@@ -5,7 +5,8 @@
 
 namespace fsrelay {
 
-// Default: /var/lib/fsrelay/<config name> for root, otherwise <config dir>/.fsrelay-<config name>.
+// Default: /var/lib/fsrelay/<config name>-<hash of its full path> for root, otherwise
+// <config dir>/.fsrelay-<config name>.
 std::string defaultStateDir(const std::string& configPath);
 // Creates dir (mode 0700) and its parents; false with *error on failure.
 bool ensureDir(const std::string& dir, std::string* error);

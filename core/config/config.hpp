@@ -98,6 +98,10 @@ struct TuningConf {
   int maxBatchPaths = 100000;   // paths per rsync invocation
   int shutdownSeconds = 30;     // SIGTERM: time allowed to flush pending work
   std::string logLevel = "info";
+  // <fsrelay><rsync>: the rsync plugin's own settings that sersync's <rsync> has no place for.
+  std::string rsyncPath;           // empty: "rsync" from PATH
+  bool fastHandshake = true;       // protocol 29 for change batches that delete nothing (docs/rsync.md)
+  int transferTimeoutMs = 0;       // kill an rsync run after this long; 0 = never
   // Editor temp files: regexes, full match on the file's name (vim swap files and its 4913 probe,
   // backup files ending in "~", emacs lock files).
   std::vector<std::string> tempPatterns = {R"(.*\.sw[a-px])", R"(.*~)", R"(4913)", R"(\.#.*)"};

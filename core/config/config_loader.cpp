@@ -421,6 +421,15 @@ class Loader {
                                         t.tempPatterns.push_back(*expr);
                                       }}});
                       }},
+                     {"rsync", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {"path", "fastHandshake", "transferTimeoutMs"});
+                        if (std::optional<std::string> p = a.text("path")) t.rsyncPath = *p;
+                        if (a.has("fastHandshake"))
+                          if (std::optional<bool> b = a.boolean("fastHandshake")) t.fastHandshake = *b;
+                        opt(a, "transferTimeoutMs", 0, t.transferTimeoutMs);
+                        leaf(e);
+                      }},
                      {"shutdown", false,
                       [&](const El& e) {
                         AttrReader a(e, sink_, {"timeoutSeconds"});

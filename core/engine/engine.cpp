@@ -220,6 +220,9 @@ bool Engine::prepareRsync() {
         values["password_file"] = rs.passwordFile;
       }
       if (rs.port) values["port"] = std::to_string(*rs.port);
+      if (!config_.tuning.rsyncPath.empty()) values["rsync_path"] = config_.tuning.rsyncPath;
+      values["fast_handshake"] = config_.tuning.fastHandshake ? "true" : "false";
+      values["transfer_timeout_ms"] = std::to_string(config_.tuning.transferTimeoutMs);
       if (rs.timeout) values["timeout"] = std::to_string(*rs.timeout);
       PluginSettings settings;
       if (!settings.build(*rsync->descriptor, values, &err)) {
@@ -341,6 +344,7 @@ void Engine::describe() const {
   std::cout << "fail log: " << config_.failLog.path << " (replayed every " << config_.failLog.minutes << " min)\n";
   if (config_.crontab.enabled) std::cout << "full sync every " << config_.crontab.minutes << " min\n";
   std::cout << "transfers at once: " << options_.threads << "; retry limit " << config_.tuning.retryLimit << "\n";
+  if (!options_.stateDir.empty()) std::cout << "state folder (journal, -d pid file and log): " << options_.stateDir << "\n";
 }
 
 bool Engine::startWatching() {

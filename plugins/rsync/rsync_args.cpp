@@ -97,6 +97,7 @@ const char* exitMeaning(int code) {
     case 35: return "timeout waiting for daemon connection";
     case 126: return "rsync could not be executed";
     case 127: return "rsync not found";
+    case 255: return "the remote shell failed (over ssh: host down, unreachable or refusing the key)";
     default: return "unknown exit code";
   }
 }
@@ -376,6 +377,7 @@ Verdict classifyExit(int exitCode, int termSignal, bool timedOut, bool spawnFail
     case 35:
     case 126:  // could not exec: treated like a failed spawn
     case 127:
+    case 255:  // over ssh: the connection failed (host down or unreachable), as 10 is for a daemon
       status = Status::Retry;
       break;
     default:  // 1 2 3 4 6 13 14 21 22 25 and unknown codes: retrying the same argv cannot help

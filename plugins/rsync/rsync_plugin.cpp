@@ -1,4 +1,5 @@
 // The rsync push plugin: one Instance pushes one watched root to one remote, one rsync run per batch.
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -270,6 +271,9 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
   remote.user = std::string(s.text("auth_users"));
   remote.rsyncPath = std::string(s.text("rsync_path"));
   if (remote.rsyncPath.empty()) return fail("rsync_path must not be empty");
+  // A path (not a name looked up in PATH) is checked now, so --check finds a typo, not the first transfer.
+  if (remote.rsyncPath.find('/') != std::string::npos && ::access(remote.rsyncPath.c_str(), X_OK) != 0)
+    return fail("rsync_path " + remote.rsyncPath + " is not an executable file");
   if (remote.ip.find_first_of(" \t\n/@") != std::string::npos) return fail("remote_ip is not a host: " + remote.ip);
   if (remote.user.find_first_of(" \t\n:@/") != std::string::npos) {
     return fail("auth_users must be one user name: " + remote.user);

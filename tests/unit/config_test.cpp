@@ -485,6 +485,7 @@ TEST(Config, fsrelay_tuning_is_read) {
                                    "      <pattern expression=\"~\\$.*\"/>\n"
                                    "    </tempFiles>\n"
                                    "    <shutdown timeoutSeconds=\"5\"/>\n"
+                                   "    <rsync path=\"/opt/rsync/bin/rsync\" fastHandshake=\"false\" transferTimeoutMs=\"60000\"/>\n"
                                    "    <log level=\"DEBUG\"/>\n"
                                    "  </fsrelay>\n");
   LoadResult r = loadConfigText(text, "c.xml");
@@ -502,6 +503,9 @@ TEST(Config, fsrelay_tuning_is_read) {
   EXPECT_TRUE(t.tempPatternsSet);
   EXPECT_EQ(t.tempPatterns, std::vector<std::string>{"~\\$.*"});  // replaces the defaults
   EXPECT_EQ(t.shutdownSeconds, 5);
+  EXPECT_EQ(t.rsyncPath, "/opt/rsync/bin/rsync");
+  EXPECT_FALSE(t.fastHandshake);
+  EXPECT_EQ(t.transferTimeoutMs, 60000);
   EXPECT_EQ(t.logLevel, "debug");
 }
 
@@ -515,6 +519,8 @@ TEST(Config, fsrelay_attributes_are_optional) {
   EXPECT_EQ(r.config->tuning.retryMaxMs, 8000);
   EXPECT_EQ(r.config->tuning.tempHoldMs, 1000);
   EXPECT_FALSE(r.config->tuning.tempPatternsSet);
+  EXPECT_TRUE(r.config->tuning.fastHandshake);
+  EXPECT_TRUE(r.config->tuning.rsyncPath.empty());
 }
 
 TEST(Config, empty_temp_files_element_means_no_temp_patterns) {

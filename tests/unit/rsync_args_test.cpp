@@ -324,7 +324,7 @@ TEST(RsyncArgs, exclude_payload_with_hostile_names) {
 
 TEST(RsyncArgs, exit_codes_map_to_status) {
   for (int code : {0, 24}) EXPECT_EQ(classifyExit(code, 0, false, false).status, Status::Ok) << code;
-  for (int code : {5, 10, 11, 12, 20, 23, 30, 35}) {
+  for (int code : {5, 10, 11, 12, 20, 23, 30, 35, 255}) {
     EXPECT_EQ(classifyExit(code, 0, false, false).status, Status::Retry) << code;
   }
   for (int code : {1, 2, 3, 4, 6, 13, 14, 21, 22, 25, 99}) {
