@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -296,6 +297,19 @@ bool Engine::prepare() {
   if (!config_.tuning.pluginDir.empty()) dirs.push_back(config_.tuning.pluginDir);
   for (auto& d : PluginLoader::defaultDirs()) dirs.push_back(d);
   loader_ = std::make_unique<PluginLoader>(dirs);
+  {
+    // The fail log is written only when a transfer has failed for good: a missing or read-only folder
+    // would surface then, at the worst moment. Say it now (and in --check).
+    const std::string& path = config_.failLog.path;
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+      error(config_.failLog.line, "the fail log " + path + " cannot be written: its folder " + dir + " " +
+                                      (errno == ENOENT ? "does not exist" : "is not writable (" +
+                                                                                std::string(std::strerror(errno)) + ")"));
+      return false;
+    }
+  }
   failLog_ = std::make_unique<FailLog>(config_.failLog.path);
   slots_ = std::make_unique<TransferSlots>(options_.threads);
 

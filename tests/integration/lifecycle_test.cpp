@@ -54,6 +54,18 @@ TEST(Cli, check_rejects_a_bad_port_with_file_line_and_exit_2) {
   }
 }
 
+// sersync how-tos put the fail log under /usr/local/sersync/logs, gone once sersync is removed: found at
+// --check, not at the first failed transfer.
+TEST(Cli, check_rejects_a_fail_log_in_a_missing_folder_with_its_line) {
+  CheckSetup c;
+  c.config.failLog(c.tmp / "no-such-folder/rsync_fail_log.sh");
+  RunResult r = c.run({"--check", "-o", c.configPath.string()});
+  EXPECT_TRUE(r.status.exited() && r.status.code() == 2) << r.status.describe() << "\n" << r.output;
+  const std::string where = c.configPath.string() + ":" + std::to_string(c.config.lineOf("<failLog")) + ": error:";
+  EXPECT_NE(r.output.find(where), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no-such-folder does not exist"), std::string::npos) << r.output;
+}
+
 TEST(Cli, config_error_without_check_also_exits_2) {
   CheckSetup c;
   c.config.portText("not-a-port");
