@@ -34,8 +34,9 @@ Options:
   -V, --version    version, commit and plugin API version
 
 Signals: SIGTERM or SIGINT flushes pending changes (bounded by <fsrelay><shutdown timeoutSeconds>)
-and exits 0. Exit status: 0 ok, 1 runtime failure, 2 bad command line or configuration.
-Docs: docs/config.md (configuration), docs/sersync-differences.md, docs/rsync.md.
+and exits 0. SIGHUP reloads the configuration file (an invalid one is refused, the running one kept).
+SIGUSR1 reopens the log file. Exit status: 0 ok, 1 runtime failure, 2 bad command line or configuration.
+Docs: docs/config.md (configuration), docs/reload.md, docs/migrate-from-sersync.md, docs/rsync.md.
 )";
 }
 
