@@ -23,7 +23,7 @@ bool checkPidFile(const std::string& pidFile, std::string* error) {
   return true;
 }
 
-bool daemonize(const std::string& pidFile, std::string* error) {
+bool daemonize(const std::string& pidFile, const std::string& logFile, int* startedFd, std::string* error) {
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) {
     *error = std::string("pipe: ") + std::strerror(errno);
@@ -35,10 +35,18 @@ bool daemonize(const std::string& pidFile, std::string* error) {
     return false;
   }
   if (pid > 0) {
+    // sersync's -d returned at once, so a daemon that died during start-up looked like a success. Wait
+    // until the watches are in place (not for the -r sync, which may take hours on a large tree).
     ::close(ready[1]);
     char ok = 0;
-    ssize_t n = ::read(ready[0], &ok, 1);
-    _exit(n == 1 && ok == 1 ? 0 : 1);
+    ssize_t n;
+    do {
+      n = ::read(ready[0], &ok, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n == 1 && ok == 1) _exit(0);
+    const std::string msg = "fsrelay: the background process stopped before it was watching; see " + logFile + "\n";
+    [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg.data(), msg.size());
+    _exit(1);
   }
   ::close(ready[0]);
   ::setsid();
@@ -65,9 +73,15 @@ bool daemonize(const std::string& pidFile, std::string* error) {
     ::dup2(null, STDERR_FILENO);
     if (null > 2) ::close(null);
   }
-  [[maybe_unused]] auto w = ::write(ready[1], &ok, 1);
-  ::close(ready[1]);
+  *startedFd = ready[1];  // kept open (close-on-exec) until the engine is watching, or the process ends
   return true;
+}
+
+void reportStarted(int fd) {
+  if (fd < 0) return;
+  char ok = 1;
+  [[maybe_unused]] auto w = ::write(fd, &ok, 1);
+  ::close(fd);
 }
 
 void removePidFile(const std::string& pidFile) { ::unlink(pidFile.c_str()); }

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   }
 
   std::string pidFile = opt.pidFile;
+  int startedFd = -1;  // -d: the waiting parent learns from it that the daemon is watching
   if (opt.daemonize) {
     std::string err;
     if (pidFile.empty() || opt.logFile.empty()) {
@@ -122,7 +123,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cerr << "fsrelay: running in the background; pid file " << pidFile << ", log " << opt.logFile << "\n";
-    if (!daemonize(pidFile, &err)) {
+    if (!daemonize(pidFile, opt.logFile, &startedFd, &err)) {
       log::error(err);
       return 1;
     }
@@ -136,6 +137,7 @@ int main(int argc, char** argv) {
     std::cerr << "fsrelay: cannot open log file " << opt.logFile << "\n";
     return 1;
   }
+  engine->setOnWatching([startedFd] { reportStarted(startedFd); });
   int rc = runWithReload(std::move(engine), std::move(config), opt);
   if (opt.daemonize) removePidFile(pidFile);
   return rc;

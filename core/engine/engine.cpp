@@ -434,6 +434,10 @@ int Engine::run() {
   }
 
   if (!startWatching()) return 1;
+  if (onWatching_) {
+    onWatching_();
+    onWatching_ = nullptr;
+  }
   for (auto& t : targets_) t->start();
   if (failLog_->size() > 0) {
     log::info("fail log ", failLog_->path(), " holds ", failLog_->size(), " entries; replaying them");

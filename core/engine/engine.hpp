@@ -46,6 +46,8 @@ class Engine final : public HostControl {
   // is pending like a stop and returns with reloadRequested() set (docs/reload.md). Without a check, SIGHUP
   // is logged and ignored.
   void setReloadCheck(std::function<bool()> check) { reloadCheck_ = std::move(check); }
+  // Called once, when every root is watched (before any -r sync is done): -d's parent waits for it.
+  void setOnWatching(std::function<void()> fn) { onWatching_ = std::move(fn); }
   bool reloadRequested() const { return reloadRequested_; }
   // This engine takes over from one that stopped for a reload: its journal's checkpoint covers the gap, and
   // targets not among previousTargets get a full sync when syncNewTargets (fsrelay was started with -r).
@@ -104,6 +106,7 @@ class Engine final : public HostControl {
   bool closing_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::function<bool()> reloadCheck_;
+  std::function<void()> onWatching_;
   bool reloadRequested_ = false;
   bool reloaded_ = false;  // took over from an engine stopped by a reload
   bool syncNewTargets_ = false;

@@ -29,9 +29,11 @@ TEST(Daemonize, dash_d_writes_pid_file_syncs_and_stops_on_sigterm) {
   RunResult r = runProgram({fsrelayBinary().string(), "-dr", "-o", s.configPath.string(), "--pid-file",
                             pidFile.string(), "--log-file", logFile.string()},
                            s.tmp.path() / "launcher.log", 30s);
-  // The launcher returns at once, successfully, leaving the daemon behind.
+  // The launcher returns successfully once the daemon it leaves behind is watching (the -r sync may go on).
   ASSERT_FALSE(r.timedOut) << r.output;
   ASSERT_TRUE(r.status.exited() && r.status.code() == 0) << r.status.describe() << "\n" << r.output;
+  EXPECT_NE(readFile(logFile).find("info: watching " + s.src.string()), std::string::npos)
+      << "the launcher returned before the daemon was watching:\n" << readFile(logFile);
   pid_t pid = 0;
   for (int i = 0; i < 100 && pid == 0; ++i) {
     std::ifstream(pidFile) >> pid;
@@ -61,6 +63,19 @@ TEST(Daemonize, dash_d_writes_pid_file_syncs_and_stops_on_sigterm) {
   // The detached daemon's stderr goes to its log file: a sanitizer build's reports land there.
   const std::string report = sanitizerReport(text);
   EXPECT_TRUE(report.empty()) << "the daemon printed a sanitizer report in " << logFile << ":\n" << report;
+}
+
+TEST(Daemonize, a_daemon_that_cannot_start_makes_dash_d_fail_naming_its_log) {
+  Scenario s;
+  fs::path logFile = s.tmp.path() / "daemon.log";
+  s.config.write(s.configPath);
+  RunResult r = runProgram({fsrelayBinary().string(), "-d", "-o", s.configPath.string(), "--pid-file",
+                            (s.tmp.path() / "no-such-folder/fsrelay.pid").string(), "--log-file", logFile.string()},
+                           s.tmp.path() / "launcher.log", 30s);
+  ASSERT_FALSE(r.timedOut) << r.output;
+  EXPECT_TRUE(r.status.exited() && r.status.code() == 1) << r.status.describe() << "\n" << r.output;
+  EXPECT_NE(r.output.find("see " + logFile.string()), std::string::npos) << r.output;
+  EXPECT_NE(readFile(logFile).find("cannot write pid file"), std::string::npos) << readFile(logFile);
 }
 
 }  // namespace
