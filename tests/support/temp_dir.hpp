@@ -17,6 +17,7 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
   std::filesystem::path operator/(const std::filesystem::path& rel) const { return path_ / rel; }
   // Makes path()/rel (and its parents) and returns it.
   std::filesystem::path mkdir(const std::filesystem::path& rel) const;

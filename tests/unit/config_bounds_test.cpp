@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.hpp"
 #include "core/config/config.hpp"
 #include "core/config/diagnostics.hpp"
 #include "core/config/xml_limits.hpp"
@@ -23,25 +24,7 @@ using Clock = std::chrono::steady_clock;
 using Severity = Diagnostic::Severity;
 using config_detail::kMaxConfigBytes;
 
-// A temporary directory, removed with its contents when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "fsrelay-config-bounds-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;  // tests/support/temp_dir.hpp
 
 void writeFile(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 

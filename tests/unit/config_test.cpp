@@ -1,4 +1,5 @@
 // Unit tests for the confxml.xml loader: every element, every diagnostic with its line, the real samples.
+#include "tests/support/temp_dir.hpp"
 #include "core/config/config.hpp"
 
 #include <gtest/gtest.h>
@@ -51,26 +52,7 @@ int lineOf(const std::string& text, const std::string& needle) {
   return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
 }
 
-// A temporary directory, removed with its contents when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "fsrelay-config-test-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;  // tests/support/temp_dir.hpp
 
 std::vector<Diagnostic> ofSeverity(const LoadResult& r, Diagnostic::Severity s) {
   std::vector<Diagnostic> out;

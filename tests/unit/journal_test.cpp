@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/journal/journal.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using fsrelay::Journal;
 using fsrelay::JournalState;
@@ -16,14 +17,8 @@ using fsrelay::JournalState;
 namespace {
 
 struct TempJournal {
-  std::filesystem::path dir;
-  std::string path;
-  TempJournal() {
-    char tmpl[] = "/tmp/fsrelay-journal-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    path = (dir / "journal").string();
-  }
-  ~TempJournal() { std::filesystem::remove_all(dir); }
+  fsrelay::test::TempDir dir{"fsrelay-journal"};
+  std::string path = (dir / "journal").string();
 
   // What a restart reads from the file now.
   JournalState reopen() const {
