@@ -359,6 +359,31 @@ void Engine::describe() const {
   if (config_.crontab.enabled) std::cout << "full sync every " << config_.crontab.minutes << " min\n";
   std::cout << "transfers at once: " << options_.threads << "; retry limit " << config_.tuning.retryLimit << "\n";
   if (!options_.stateDir.empty()) std::cout << "state folder (journal, -d pid file and log): " << options_.stateDir << "\n";
+  // Every setting as it applies, defaults filled in, in the config's own element names: what an operator
+  // needs to answer "what is this daemon actually doing" without reading the defaults tables.
+  const auto& t = config_.tuning;
+  const auto& in = config_.inotify;
+  const auto onOff = [](bool b) { return b ? "true" : "false"; };
+  std::cout << "effective settings (defaults filled in):\n";
+  std::cout << "  inotify: delete=" << onOff(in.del) << " createFolder=" << onOff(in.createFolder)
+            << " createFile=" << onOff(in.createFile) << " closeWrite=" << onOff(in.closeWrite)
+            << " moveFrom=" << onOff(in.moveFrom) << " moveTo=" << onOff(in.moveTo) << " attrib=" << onOff(in.attrib)
+            << " modify=" << onOff(in.modify) << "\n";
+  for (const auto& rule : config_.filter.excludes)
+    std::cout << "  exclude: " << rule.expression << (config_.filter.enabled ? "" : " (filter off)") << "\n";  // as in the XML
+  std::cout << "  rsync: path=" << (t.rsyncPath.empty() ? "rsync (from PATH)" : t.rsyncPath)
+            << " fastHandshake=" << onOff(t.fastHandshake) << " transferTimeoutMs=" << t.transferTimeoutMs
+            << " timeout=" << (config_.rsync.timeout ? std::to_string(*config_.rsync.timeout) + " s" : "none") << "\n";
+  std::cout << "  retry: limit=" << t.retryLimit << " initialMs=" << t.retryInitialMs << " maxMs=" << t.retryMaxMs << "\n";
+  std::cout << "  batching: tempHoldMs=" << t.tempHoldMs << " writeHoldMs=" << t.writeHoldMs
+            << " maxPaths=" << t.maxBatchPaths << "\n";
+  std::cout << "  tempFiles:";
+  for (const auto& p : t.tempPatterns) std::cout << " " << p;
+  std::cout << (t.tempPatterns.empty() ? " none\n" : "\n");
+  std::cout << "  shutdown: timeoutSeconds=" << t.shutdownSeconds << "\n";
+  std::cout << "  log: level=" << t.logLevel << (config_.debug ? " (debug on)" : "") << "\n";
+  std::cout << "  crontab: " << (config_.crontab.enabled ? "every " + std::to_string(config_.crontab.minutes) + " min" : "off")
+            << "\n";
 }
 
 bool Engine::startWatching() {

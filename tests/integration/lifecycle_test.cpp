@@ -42,6 +42,18 @@ TEST(Cli, check_accepts_a_valid_config_with_exit_0) {
   EXPECT_TRUE(r.status.success()) << r.status.describe() << "\n" << r.output;
 }
 
+TEST(Cli, check_prints_the_effective_settings_with_defaults_filled_in) {
+  CheckSetup c;
+  c.config.retry(3, 100, 400).exclude("(.*)\\.tmp");
+  RunResult r = c.run({"--check", "-o", c.configPath.string()});
+  ASSERT_TRUE(r.status.success()) << r.status.describe() << "\n" << r.output;
+  for (const std::string line : {"  retry: limit=3 initialMs=100 maxMs=400\n",  // as set
+                                 "  batching: tempHoldMs=1000 writeHoldMs=2000 maxPaths=100000\n",  // defaults
+                                 "  exclude: (.*)\\.tmp\n", "  shutdown: timeoutSeconds=30\n",
+                                 "  rsync: path=rsync (from PATH) fastHandshake=true transferTimeoutMs=0"})
+    EXPECT_NE(r.output.find(line), std::string::npos) << "no '" << line << "' in:\n" << r.output;
+}
+
 TEST(Cli, check_rejects_a_bad_port_with_file_line_and_exit_2) {
   for (std::string bad : {"70000", "abc", "-1"}) {
     CheckSetup c;
