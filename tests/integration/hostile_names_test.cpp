@@ -16,16 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// Names in dir starting with prefix (byte-wise), to find marker files a shell would have made.
-std::vector<std::string> namesStartingWith(const fs::path& dir, const std::string& prefix) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d))
-      if (std::string_view(e->d_name).starts_with(prefix)) out.push_back(e->d_name);
-    ::closedir(d);
-  }
-  return out;
-}
 
 // Every name of one path component that a shell, an rsync argument parser or a UTF-8 decoder could trip over.
 std::vector<std::string> hostileNames(const std::string& marker) {

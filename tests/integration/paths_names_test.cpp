@@ -168,15 +168,6 @@ TEST(Paths, every_byte_from_1_to_255_in_names) {
   recordFigures("paths: every byte 1..255", a);
 }
 
-std::vector<std::string> namesStartingWith(const fs::path& dir, const std::string& prefix) {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d))
-      if (std::string_view(e->d_name).starts_with(prefix)) out.push_back(e->d_name);
-    ::closedir(d);
-  }
-  return out;
-}
 
 TEST(Paths, names_that_look_like_rsync_options_arrive_and_are_not_interpreted) {
   Scenario s;

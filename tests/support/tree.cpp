@@ -359,4 +359,14 @@ fs::path bytesPath(const fs::path& root, std::string_view rel) {
   return root / fs::path(std::string(rel));
 }
 
+std::vector<std::string> namesStartingWith(const std::filesystem::path& dir, const std::string& prefix) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (std::string_view(e->d_name).starts_with(prefix)) out.push_back(e->d_name);
+    ::closedir(d);
+  }
+  return out;
+}
+
 }  // namespace fsrelay::test

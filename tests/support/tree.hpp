@@ -54,6 +54,8 @@ std::string escapeName(std::string_view name);
 void writeFile(const std::filesystem::path& path, std::string_view content);
 void appendFile(const std::filesystem::path& path, std::string_view content);
 std::string readFile(const std::filesystem::path& path);
+// Names in dir starting with prefix (byte-wise), to find marker files a shell would have made.
+std::vector<std::string> namesStartingWith(const std::filesystem::path& dir, const std::string& prefix);
 // size bytes of incompressible pseudo-random data from seed, written in 1 MiB chunks.
 void writeRandomFile(const std::filesystem::path& path, std::uint64_t size, std::uint64_t seed);
 // Writes count files named prefix + N + suffix (N from 0) with content "line N\n" into dir.

@@ -12,12 +12,16 @@
 #include <vector>
 
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/config_test_support.hpp"
 #include "core/config/config.hpp"
 #include "core/config/diagnostics.hpp"
 #include "core/config/xml_limits.hpp"
 
 namespace fsrelay {
 namespace {
+
+using test::dump;
+using test::sourceDir;
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -28,15 +32,6 @@ using test::TempDir;  // tests/support/temp_dir.hpp
 
 void writeFile(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 
-std::string dump(const LoadResult& r) {
-  std::string out;
-  for (const Diagnostic& d : r.diagnostics) {
-    std::string line = d.format();
-    if (line.size() > 300) line = line.substr(0, 300) + "... (" + std::to_string(line.size()) + " bytes)";
-    out += line + "\n";
-  }
-  return out.empty() ? "(no diagnostics)\n" : out;
-}
 
 int lineOf(const std::string& text, const std::string& needle) {
   const std::size_t at = text.find(needle);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/config_test_support.hpp"
 #include "core/config/config.hpp"
 #include "core/plugin/plugin_sections.hpp"
 #include "core/plugin/plugin_settings.hpp"
@@ -23,17 +24,12 @@
 namespace fsrelay {
 namespace {
 
+using test::dump;
+using test::sourceDir;
+
 namespace fs = std::filesystem;
 using Severity = Diagnostic::Severity;
 
-fs::path sourceDir() {
-#ifdef FSRELAY_SOURCE_DIR
-  return fs::path(FSRELAY_SOURCE_DIR);
-#else
-  // tests/unit/config_broken_test.cpp -> the source tree's root.
-  return fs::path(__FILE__).parent_path().parent_path().parent_path();
-#endif
-}
 
 fs::path brokenDir() { return sourceDir() / "tests" / "fixtures" / "broken"; }
 
@@ -138,15 +134,6 @@ const std::vector<Broken>& table() {
 // gtest names a failing case by its file, not by the bytes of the struct.
 void PrintTo(const Broken& b, std::ostream* os) { *os << b.file; }
 
-std::string dump(const LoadResult& r) {
-  std::string out;
-  for (const Diagnostic& d : r.diagnostics) {
-    std::string line = d.format();
-    if (line.size() > 300) line = line.substr(0, 300) + "... (" + std::to_string(line.size()) + " bytes)";
-    out += line + "\n";
-  }
-  return out.empty() ? "(no diagnostics)\n" : out;
-}
 
 std::string testName(const ::testing::TestParamInfo<Broken>& info) {
   std::string name = info.param.file;

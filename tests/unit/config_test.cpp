@@ -1,5 +1,6 @@
 // Unit tests for the confxml.xml loader: every element, every diagnostic with its line, the real samples.
 #include "tests/support/temp_dir.hpp"
+#include "tests/unit/config_test_support.hpp"
 #include "core/config/config.hpp"
 
 #include <gtest/gtest.h>
@@ -16,16 +17,11 @@
 namespace fsrelay {
 namespace {
 
+using test::dump;
+using test::sourceDir;
+
 namespace fs = std::filesystem;
 
-fs::path sourceDir() {
-#ifdef FSRELAY_SOURCE_DIR
-  return fs::path(FSRELAY_SOURCE_DIR);
-#else
-  // tests/unit/config_test.cpp -> the source tree's root.
-  return fs::path(__FILE__).parent_path().parent_path().parent_path();
-#endif
-}
 
 fs::path fixture(const std::string& name) { return sourceDir() / "tests" / "fixtures" / name; }
 
@@ -63,11 +59,6 @@ std::vector<Diagnostic> ofSeverity(const LoadResult& r, Diagnostic::Severity s) 
 std::vector<Diagnostic> errors(const LoadResult& r) { return ofSeverity(r, Diagnostic::Severity::Error); }
 std::vector<Diagnostic> warnings(const LoadResult& r) { return ofSeverity(r, Diagnostic::Severity::Warning); }
 
-std::string dump(const LoadResult& r) {
-  std::string out;
-  for (const Diagnostic& d : r.diagnostics) out += d.format() + "\n";
-  return out;
-}
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
