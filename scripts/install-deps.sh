@@ -7,6 +7,8 @@ packages=(
   libboost-dev libtinyxml2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
+  # sd_notify for Type=notify units; the man page (help2man), bash completion and the .deb (dpkg-dev).
+  libsystemd-dev help2man bash-completion dpkg-dev systemd
   rsync inotify-tools python3 jq
   # Real peers for the plugin tests: headless Chromium for the status page, promtool (prometheus) for
   # /metrics, Varnish for the CDN purge.

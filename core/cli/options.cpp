@@ -5,11 +5,13 @@
 
 #include <cstdlib>
 #include <sstream>
+#include <string_view>
 
 namespace fsrelay {
 
 std::string usageText() {
   return R"(Usage: fsrelay [-d] [-r] [-n N] [-o FILE] [-m NAME[,NAME]] [options]
+       fsrelay status [-o FILE] [--json]
 
 Watches the <localpath> folders of a sersync-style confxml.xml and pushes every change to every
 <remote> with rsync, in batches, within milliseconds.
@@ -30,8 +32,15 @@ Options:
   --pid-file FILE  pid file for -d (default: fsrelay.pid in the state directory)
   --log-file FILE  append logs to FILE instead of stderr (default with -d: fsrelay.log in the state directory)
   --log-level L    error, warn, info or debug (default info; <debug start="true"> means debug)
+  --log-format F   text or json (one JSON object a line); default text, or <fsrelay><log format>
+  --json           with status: print the daemon's status document (JSON) instead of the summary
   -h, --help       this text
   -V, --version    version, commit and plugin API version
+
+Commands:
+  status           ask the daemon running with this configuration (-o FILE) how it is doing, over
+                   its control socket in the state directory; exit 0 when every target is in sync,
+                   1 when some are behind or failing, 3 when no daemon answers
 
 Signals: SIGTERM or SIGINT flushes pending changes (bounded by <fsrelay><shutdown timeoutSeconds>)
 and exits 0. SIGHUP reloads the configuration file (an invalid one is refused, the running one kept).
@@ -42,17 +51,25 @@ Docs: docs/config.md (configuration), docs/reload.md, docs/migrate-from-sersync.
 
 CliParse parseCommandLine(int argc, char* const argv[]) {
   CliParse out;
-  enum { kCheck = 256, kPluginDir, kListPlugins, kPidFile, kLogFile, kLogLevel };
+  enum { kCheck = 256, kPluginDir, kListPlugins, kPidFile, kLogFile, kLogLevel, kLogFormat, kJson };
   static const option kLong[] = {
       {"help", no_argument, nullptr, 'h'},           {"version", no_argument, nullptr, 'V'},
       {"check", no_argument, nullptr, kCheck},       {"plugin-dir", required_argument, nullptr, kPluginDir},
       {"list-plugins", no_argument, nullptr, kListPlugins}, {"pid-file", required_argument, nullptr, kPidFile},
       {"log-file", required_argument, nullptr, kLogFile},   {"log-level", required_argument, nullptr, kLogLevel},
+      {"log-format", required_argument, nullptr, kLogFormat}, {"json", no_argument, nullptr, kJson},
       {nullptr, 0, nullptr, 0}};
   optind = 0;  // full re-initialisation, so parsing can run more than once (tests)
   opterr = 0;
+  // A subcommand comes first, as in `git status`; getopt then starts after it.
+  char* const* args = argv;
+  if (argc >= 2 && std::string_view(argv[1]) == "status") {
+    out.options.command = Command::Status;
+    --argc;
+    ++args;
+  }
   int c;
-  while ((c = getopt_long(argc, argv, "+:dro:n:m:hV", kLong, nullptr)) != -1) {
+  while ((c = getopt_long(argc, args, "+:dro:n:m:hV", kLong, nullptr)) != -1) {
     switch (c) {
       case 'd': out.options.daemonize = true; break;
       case 'r': out.options.fullSync = true; break;
@@ -82,18 +99,30 @@ CliParse parseCommandLine(int argc, char* const argv[]) {
       case kPidFile: out.options.pidFile = optarg; break;
       case kLogFile: out.options.logFile = optarg; break;
       case kLogLevel: out.options.logLevel = optarg; break;
+      case kLogFormat:
+        if (std::string_view(optarg) != "text" && std::string_view(optarg) != "json") {
+          out.error = std::string("--log-format takes text or json, not '") + optarg + "'";
+          return out;
+        }
+        out.options.logFormat = optarg;
+        break;
+      case kJson: out.options.json = true; break;
       case ':':
         out.error = optopt ? std::string("option -") + static_cast<char>(optopt) + " needs a value"
-                           : std::string("option ") + argv[optind - 1] + " needs a value";
+                           : std::string("option ") + args[optind - 1] + " needs a value";
         return out;
       default:
         out.error = optopt ? std::string("unknown option -") + static_cast<char>(optopt)
-                           : std::string("unknown option ") + argv[optind - 1];
+                           : std::string("unknown option ") + args[optind - 1];
         return out;
     }
   }
   if (optind < argc) {
-    out.error = std::string("unexpected argument '") + argv[optind] + "'";
+    out.error = std::string("unexpected argument '") + args[optind] + "'";
+    return out;
+  }
+  if (out.options.json && out.options.command != Command::Status) {
+    out.error = "--json goes with the status command: fsrelay status --json";
     return out;
   }
   out.ok = true;

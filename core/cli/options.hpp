@@ -6,7 +6,10 @@
 
 namespace fsrelay {
 
+enum class Command { Run, Status };
+
 struct CliOptions {
+  Command command = Command::Run;            // `fsrelay status ...` asks a running daemon (docs/service.md)
   std::string configPath = "./confxml.xml";  // -o
   bool fullSync = false;                     // -r
   bool daemonize = false;                    // -d
@@ -20,6 +23,8 @@ struct CliOptions {
   std::string pidFile;
   std::string logFile;
   std::string logLevel;                      // overrides the config's
+  std::string logFormat;                     // "text" or "json" (JSON lines); overrides the config's
+  bool json = false;                         // status: print the daemon's JSON document as it is
   std::string stateDir;                      // resolved by main (config or default), not a flag
 };
 
