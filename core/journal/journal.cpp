@@ -85,13 +85,21 @@ bool Journal::open(JournalState* previous, std::vector<std::string>* warnings, s
   return true;
 }
 
+namespace {
+// The two record lines, shared by the append path and the checkpoint that rewrites the file.
+void appendFullSyncLine(std::string& out, const std::string& root) { out += "F\t" + escapeBytes(root) + "\n"; }
+void appendPendingLine(std::string& out, const std::string& root, const std::string& path) {
+  out += "+\t" + escapeBytes(root) + "\t" + escapeBytes(path) + "\n";
+}
+}  // namespace
+
 void Journal::recordFullSync(const std::string& root) {
-  buffer_ += "F\t" + escapeBytes(root) + "\n";
+  appendFullSyncLine(buffer_, root);
   dirty_ = true;
 }
 
 void Journal::record(const std::string& root, const std::string& path) {
-  buffer_ += "+\t" + escapeBytes(root) + "\t" + escapeBytes(path) + "\n";
+  appendPendingLine(buffer_, root, path);
   dirty_ = true;
   ++records_;
 }
@@ -135,8 +143,8 @@ void Journal::checkpoint(std::int64_t ns, const std::vector<std::pair<std::strin
   if (fd_ < 0) return;
   buffer_.clear();
   std::string text = "C\t" + std::to_string(ns) + "\n";
-  for (const auto& root : fullSyncRoots) text += "F\t" + escapeBytes(root) + "\n";
-  for (const auto& [root, path] : stillPending) text += "+\t" + escapeBytes(root) + "\t" + escapeBytes(path) + "\n";
+  for (const auto& root : fullSyncRoots) appendFullSyncLine(text, root);
+  for (const auto& [root, path] : stillPending) appendPendingLine(text, root, path);
   const std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   bool ok = fd >= 0 && writeAll(fd, text) && ::fsync(fd) == 0;
