@@ -11,7 +11,7 @@ namespace fsrelay {
 
 std::string usageText() {
   return R"(Usage: fsrelay [-d] [-r] [-n N] [-o FILE] [-m NAME[,NAME]] [options]
-       fsrelay status [-o FILE] [--json]
+   or: fsrelay status [-o FILE] [--json]
 
 Watches the <localpath> folders of a sersync-style confxml.xml and pushes every change to every
 <remote> with rsync, in batches, within milliseconds.
@@ -27,7 +27,7 @@ sersync flags (they can be grouped: -dro FILE):
 
 Options:
   --check          validate the configuration, print what would run, exit 0 (valid) or 2
-  --plugin-dir DIR look for plugins in DIR first (repeatable)
+  --plugin-dir DIR  look for plugins in DIR first (repeatable)
   --list-plugins   list the plugins found and their versions
   --pid-file FILE  pid file for -d (default: fsrelay.pid in the state directory)
   --log-file FILE  append logs to FILE instead of stderr (default with -d: fsrelay.log in the state directory)

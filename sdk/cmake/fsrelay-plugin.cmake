@@ -1,12 +1,13 @@
 # fsrelay_add_plugin(): builds one plugin shared object the way the daemon loads it. Used in-tree and, through
 # find_package(fsrelay-sdk), by third parties:
 #
-#   fsrelay_add_plugin(NAME [OUTPUT_DIRECTORY dir] [NO_INSTALL] source...)
+#   fsrelay_add_plugin(NAME [OUTPUT_DIRECTORY dir] [NO_INSTALL] [COMPONENT comp] source...)
 #
 # makes the MODULE target fsrelay_plugin_NAME, file fsrelay-NAME.so (the daemon finds a plugin by that file
 # name), built into OUTPUT_DIRECTORY (default <build>/lib/fsrelay/plugins, a folder to pass to
 # `fsrelay --plugin-dir`) and installed into FSRELAY_PLUGIN_INSTALL_DIR under the install prefix (default
-# <libdir>/fsrelay/plugins, where a daemon installed with the same prefix looks) unless NO_INSTALL.
+# <libdir>/fsrelay/plugins, where a daemon installed with the same prefix looks) unless NO_INSTALL, as install
+# component COMPONENT (default runtime, the component fsrelay's own package is made of).
 include_guard(GLOBAL)
 include(GNUInstallDirs)
 
@@ -14,7 +15,7 @@ set(FSRELAY_PLUGIN_INSTALL_DIR "${CMAKE_INSTALL_LIBDIR}/fsrelay/plugins" CACHE S
   "Where fsrelay_add_plugin installs plugins, relative to CMAKE_INSTALL_PREFIX (or absolute)")
 
 function(fsrelay_add_plugin name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_INSTALL" "OUTPUT_DIRECTORY" "")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "NO_INSTALL" "OUTPUT_DIRECTORY;COMPONENT" "")
   if(NOT name MATCHES "^[a-z0-9][a-z0-9_-]*$")
     # The daemon lower-cases names from the config and the command line before looking for the file.
     message(FATAL_ERROR "fsrelay_add_plugin: '${name}' must be lower case letters, digits, '-' or '_'")
@@ -45,7 +46,10 @@ function(fsrelay_add_plugin name)
   target_compile_features(${target} PRIVATE cxx_std_17)
   if(NOT arg_NO_INSTALL)
     # The loader refuses a plugin file that group or others may write: install it 0755 whatever the umask.
-    install(TARGETS ${target} LIBRARY DESTINATION "${FSRELAY_PLUGIN_INSTALL_DIR}"
+    if(NOT arg_COMPONENT)
+      set(arg_COMPONENT runtime)
+    endif()
+    install(TARGETS ${target} LIBRARY DESTINATION "${FSRELAY_PLUGIN_INSTALL_DIR}" COMPONENT ${arg_COMPONENT}
       PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
   endif()
 endfunction()
