@@ -98,6 +98,7 @@ struct TuningConf {
   int maxBatchPaths = 100000;   // paths per rsync invocation
   int shutdownSeconds = 30;     // SIGTERM: time allowed to flush pending work
   std::string logLevel = "info";
+  std::string logFormat = "text";  // <log format>: "text" or "json" (JSON lines); --log-format overrides it
   // <fsrelay><rsync>: the rsync plugin's own settings that sersync's <rsync> has no place for.
   std::string rsyncPath;           // empty: "rsync" from PATH
   bool fastHandshake = true;       // protocol 29 for change batches that delete nothing (docs/rsync.md)

@@ -438,8 +438,19 @@ class Loader {
                       }},
                      {"log", false,
                       [&](const El& e) {
-                        AttrReader a(e, sink_, {"level"});
-                        if (std::optional<std::string> level = a.required("level", "error, warn, info or debug")) {
+                        AttrReader a(e, sink_, {"level", "format"});
+                        if (std::optional<std::string> format = a.text("format")) {
+                          std::string f = lowerAscii(*format);
+                          if (f == "text" || f == "json")
+                            t.logFormat = f;
+                          else
+                            sink_.error(a.line(), "format=\"" + config_detail::shortened(*format) +
+                                                      "\" on <log> is not one of text, json");
+                        }
+                        // <log format="json"/> alone keeps the default level; a bare <log/> is a mistake.
+                        std::optional<std::string> level;
+                        if (a.has("level") || !a.has("format")) level = a.required("level", "error, warn, info or debug");
+                        if (level) {
                           std::string l = lowerAscii(*level);
                           if (l == "error" || l == "warn" || l == "info" || l == "debug")
                             t.logLevel = l;

@@ -1,4 +1,4 @@
-// Leveled logging: timestamps, level names, one write(2) per line so threads never interleave.
+// Leveled logging: timestamps, level names, repeat limiting, one write(2) per line so threads never interleave.
 #include "core/log/log.hpp"
 
 #include <fcntl.h>
@@ -6,14 +6,49 @@
 
 #include <atomic>
 #include <chrono>
-#include <ctime>
+#include <mutex>
+
+#include "core/log/line_format.hpp"
+#include "core/log/rate_limiter.hpp"
 
 namespace fsrelay::log {
 namespace {
 std::atomic<int> gLevel{static_cast<int>(Level::Info)};
+std::atomic<int> gFormat{static_cast<int>(Format::Text)};
 std::atomic<int> gFd{STDERR_FILENO};
 std::string gPath;  // set on the main thread before other threads start, or by reopen() on it
 constexpr const char* kNames[] = {"error", "warn", "info", "debug"};
+
+// Guards the limiter only; Debug lines never take it.
+std::mutex gLimitMutex;
+// Never destroyed: a thread may still log while static objects are torn down at exit.
+RateLimiter& limiter() {
+  static auto* l = new RateLimiter();
+  return *l;
+}
+
+void emit(Level level, std::string_view message, const Fields* fields) {
+  std::string line = formatLine(static_cast<Format>(gFormat.load(std::memory_order_relaxed)),
+                                localStamp(std::chrono::system_clock::now()), level, message, fields);
+  const char* p = line.data();
+  size_t left = line.size();
+  int fd = gFd.load();
+  while (left > 0) {
+    ssize_t w = ::write(fd, p, left);
+    if (w <= 0) break;
+    p += w;
+    left -= static_cast<size_t>(w);
+  }
+}
+
+void emitSummaries(const std::vector<RateLimiter::Summary>& summaries) {
+  for (const auto& s : summaries) {
+    Fields f;
+    f.number("suppressed", static_cast<std::int64_t>(s.suppressed));
+    emit(s.level, s.message, &f);
+  }
+}
+
 }  // namespace
 
 bool parseLevel(std::string_view text, Level* out) {
@@ -30,7 +65,17 @@ bool parseLevel(std::string_view text, Level* out) {
   return false;
 }
 
+const char* levelName(Level level) { return kNames[static_cast<int>(level)]; }
+
+bool parseFormat(std::string_view text, Format* out) {
+  if (text == "text") *out = Format::Text;
+  else if (text == "json") *out = Format::Json;
+  else return false;
+  return true;
+}
+
 void setLevel(Level level) { gLevel = static_cast<int>(level); }
+void setFormat(Format format) { gFormat = static_cast<int>(format); }
 bool enabled(Level level) { return static_cast<int>(level) <= gLevel.load(std::memory_order_relaxed); }
 
 bool toFile(const std::string& path) {
@@ -48,34 +93,23 @@ bool toFile(const std::string& path) {
 
 bool reopen() { return gPath.empty() || toFile(gPath); }
 
-void write(Level level, std::string_view message) {
-  using namespace std::chrono;
-  auto now = system_clock::now();
-  std::time_t secs = system_clock::to_time_t(now);
-  int ms = static_cast<int>(duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000);
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  char stamp[40];
-  size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string line;
-  line.reserve(message.size() + 48);
-  line.append(stamp, n);
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03d ", ms);
-  line.append(frac);
-  line.append(kNames[static_cast<int>(level)]);
-  line.append(": ");
-  line.append(message);
-  line.push_back('\n');
-  const char* p = line.data();
-  size_t left = line.size();
-  int fd = gFd.load();
-  while (left > 0) {
-    ssize_t w = ::write(fd, p, left);
-    if (w <= 0) break;
-    p += w;
-    left -= static_cast<size_t>(w);
+void write(Level level, std::string_view message, const Fields& fields) {
+  if (level == Level::Debug) {
+    emit(level, message, &fields);
+    return;
   }
+  // Under the lock through the write too, so a summary never lands after the line that triggered it.
+  std::lock_guard lock(gLimitMutex);
+  RateLimiter::Verdict v = limiter().admit(level, message, std::chrono::steady_clock::now());
+  emitSummaries(v.before);
+  if (v.pass) emit(level, message, &fields);
+}
+
+void write(Level level, std::string_view message) { write(level, message, Fields()); }
+
+void flushSuppressed() {
+  std::lock_guard lock(gLimitMutex);
+  emitSummaries(limiter().due(std::chrono::steady_clock::now()));
 }
 
 }  // namespace fsrelay::log
