@@ -8,9 +8,11 @@
 #include <fsrelay/plugin.hpp>
 
 #include "core/cli/daemonize.hpp"
+#include "core/cli/log_format.hpp"
 #include "core/cli/options.hpp"
 #include "core/cli/run_loop.hpp"
 #include "core/cli/state_dir.hpp"
+#include "core/cli/status_client.hpp"
 #include "core/config/config.hpp"
 #include "core/engine/engine.hpp"
 #include "core/log/log.hpp"
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
               << FSRELAY_SDK_API_MAJOR << "." << FSRELAY_SDK_API_MINOR << ", ABI " << FSRELAY_SDK_ABI_TAG << ")\n";
     return 0;
   }
+  if (opt.command == Command::Status) return runStatusCommand(opt);
   if (opt.listPlugins) return listPlugins(opt);
 
   LoadResult loaded = loadConfig(opt.configPath);
@@ -83,6 +86,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   log::setLevel(level);
+  log::setFormat(resolveLogFormat(config, opt));
 
   // Blocked before any thread starts, so every thread inherits it and only the signalfd sees them.
   sigset_t sigs;

@@ -6,7 +6,10 @@
 #include <optional>
 #include <vector>
 
+#include "core/cli/log_format.hpp"
 #include "core/cli/state_dir.hpp"
+#include "core/control/control_server.hpp"
+#include "core/service/notifier.hpp"
 
 namespace fsrelay {
 
@@ -64,17 +67,33 @@ std::unique_ptr<Engine> startEngine(const Config& config, CliOptions options, co
   return engine;
 }
 
+// The control socket lives in the state folder; a reload that moves the folder moves the socket with it.
+void listenIn(ControlServer& control, const std::string& stateDir) {
+  if (control.running() && control.path() == controlSocketPath(stateDir)) return;
+  control.stop();
+  std::string err;
+  if (!ensureDir(stateDir, &err) || !control.start(stateDir, &err))
+    log::warn("no control socket (fsrelay status will not reach this daemon): ", err);
+}
+
 }  // namespace
 
 int runWithReload(std::unique_ptr<Engine> engine, Config config, CliOptions options) {
   const bool startedWithFullSync = options.fullSync;
   std::optional<Config> next;
+  // Both outlive every engine of this process; each engine is handed to them and taken back before it goes.
+  Notifier notifier(config.tuning.shutdownSeconds);
+  ControlServer control;
+  listenIn(control, stateDirFor(config, options));
   for (;;) {
     engine->setReloadCheck([&] {
       next = checkNewConfig(options);
       return next.has_value();
     });
+    if (notifier.enabled()) engine->setObserver(&notifier);
+    control.setSource([e = engine.get()](StatusFormat f) { return f == StatusFormat::Json ? e->statusJson() : e->statusText(); });
     int rc = engine->run();
+    control.setSource(nullptr);  // waits for a request being answered from this engine
     if (!engine->reloadRequested()) return rc;
 
     std::vector<std::string> previous = engine->targetNames();
@@ -82,16 +101,19 @@ int runWithReload(std::unique_ptr<Engine> engine, Config config, CliOptions opti
     log::Level level;
     std::string err;
     if (resolveLogLevel(*next, options, &level, &err)) log::setLevel(level);
+    log::setFormat(resolveLogFormat(*next, options));
     engine = startEngine(*next, options, previous, startedWithFullSync);
     if (engine) {
       config = std::move(*next);
       log::info("reloaded ", options.configPath);
+      listenIn(control, stateDirFor(config, options));
     } else {
       // Checked a moment ago, so something changed under it (a plugin file, a password file): keep serving.
       log::error("the new configuration could not be started (above); going back to the previous one");
       engine = startEngine(config, options, previous, false);
       if (!engine) {
         log::error("the previous configuration cannot be started either; stopping");
+        if (notifier.enabled()) notifier.onStopping(false);
         return 1;
       }
     }
