@@ -447,9 +447,11 @@ void Target::deliverChanges(std::vector<Item> items) {
   std::string thrown;
   sdk::Status status = callDeliver(batch, report, &thrown);
   slots_.release();
-  log::debug(opt_.name, ": batch ", batch.id, " of ", events.size(), " changes took ", msSince(t0), " ms");
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+  log::debug(opt_.name, ": batch ", batch.id, " of ", events.size(), " changes took ", took.count(), " ms");
 
   std::vector<std::string> delivered;
+  DeliveryCounts sent;  // for the transfer line
   std::vector<std::string> settled;  // delivered, or made moot by a delivered change
   std::vector<Item> failed;
   std::unique_lock lock(mutex_);
@@ -461,6 +463,7 @@ void Target::deliverChanges(std::vector<Item> items) {
   for (std::size_t i = items.size(); i-- > 0;) {
     sdk::Status s = thrown.empty() ? report.statusOf(i, status) : sdk::Status::Retry;
     if (s == sdk::Status::Ok) {
+      sent.add(items[i].change.op);
       delivered.push_back(items[i].change.path);
       if (items[i].change.op == sdk::Op::Move) delivered.push_back(items[i].change.oldPath);
       // The changes it made moot are settled with it: their fail-log entries, if any, go too.
@@ -476,6 +479,7 @@ void Target::deliverChanges(std::vector<Item> items) {
   }
   metrics::add("changes_delivered", static_cast<std::int64_t>(delivered.size()));
   stats_.delivered += delivered.size();
+  deliveredHistory_.add(msSince(Clock::time_point{}), delivered.size());
   stats_.failed += failed.size();
   if (!failed.empty()) {
     metrics::add("changes_failed", static_cast<std::int64_t>(failed.size()));
@@ -489,6 +493,7 @@ void Target::deliverChanges(std::vector<Item> items) {
   settled.insert(settled.end(), delivered.begin(), delivered.end());
   if (!settled.empty()) failLog_.remove(opt_.name, settled);
   onOutcomeLocked(!anyTransient, thrown.empty() ? report.text() : thrown);
+  if (auto line = transferLog_.delivered(sent, took, Clock::now())) writeTransferLine(opt_.name, *line);
 }
 
 void Target::deliverFullSync(std::function<std::vector<OwnedExclude>()> excludesFn) {
@@ -513,6 +518,7 @@ void Target::deliverFullSync(std::function<std::vector<OwnedExclude>()> excludes
   std::unique_lock lock(mutex_);
   fullRunning_ = false;
   fullTried_ = true;
+  host_->syncProgress().end(msSince(Clock::time_point{}), status == sdk::Status::Ok);
   if (status == sdk::Status::Ok) {
     log::info(opt_.name, ": full sync done in ", msSince(t0), " ms");
     metrics::add("full_syncs", 1);
@@ -542,6 +548,7 @@ void Target::run() {
     bool work = !queue_.empty() || fullSync_;
     if (life_.abort.load() || (finishing_ && !work)) break;
     auto now = Clock::now();
+    if (auto line = transferLog_.due(now)) writeTransferLine(opt_.name, *line);
     if (!work) {
       // A target that failed and has nothing new to send would otherwise learn that it is back only from
       // the next change or the timed replay: retry its fail-log entries at the backoff's pace instead.
@@ -574,6 +581,7 @@ void Target::run() {
       fullSync_ = nullptr;
       fullRunning_ = true;
       fullStarted_ = Clock::now();
+      host_->syncProgress().begin(msSince(Clock::time_point{}));
           // Changes queued meanwhile stay queued: rsync may have read their directory before they happened.
       lock.unlock();
       deliverFullSync(std::move(fn));
@@ -602,6 +610,7 @@ void Target::run() {
     lastDeliveryEnd_ = Clock::now();
     if (onStateChange_) onStateChange_();
   }
+  if (auto line = transferLog_.flush(Clock::now())) writeTransferLine(opt_.name, *line);
   spillToFailLogLocked();
   if (onStateChange_) onStateChange_();
 }

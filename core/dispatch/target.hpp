@@ -19,7 +19,9 @@
 
 #include "core/coalesce/coalescer.hpp"
 #include "core/dispatch/fail_log.hpp"
+#include "core/dispatch/rate_history.hpp"
 #include "core/dispatch/retry_policy.hpp"
+#include "core/dispatch/transfer_log.hpp"
 #include "core/plugin/host_services.hpp"
 
 namespace fsrelay {
@@ -96,6 +98,10 @@ class Target {
   const std::string& name() const { return opt_.name; }
   const std::string& root() const { return opt_.root; }
   const std::string& plugin() const { return opt_.plugin; }
+  // The running (or last) full sync's progress, as the plugin reports it through its Host.
+  const SyncProgress& progress() const { return host_->syncProgress(); }
+  // Changes delivered per 10 s, the last 10 minutes (the status page's chart).
+  const RateHistory& deliveredHistory() const { return deliveredHistory_; }
 
  private:
   struct Item {
@@ -171,6 +177,8 @@ class Target {
   std::chrono::steady_clock::time_point firstQueued_{};  // when the queue last went from empty to not
   std::uint64_t batchSeq_ = 0;
   TargetStats stats_;
+  TransferLog transferLog_{opt_.name};  // which deliveries get an Info line; worker thread only
+  RateHistory deliveredHistory_;
   std::mt19937_64 rng_;
   std::thread thread_;
 };

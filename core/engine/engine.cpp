@@ -19,6 +19,7 @@
 #include "core/log/log.hpp"
 #include "core/plugin/plugin_sections.hpp"
 #include "core/plugin/plugin_settings.hpp"
+#include "core/engine/progress_report.hpp"
 #include "core/util/escape.hpp"
 #include "core/util/metrics.hpp"
 #include "core/watch/inotify_watcher.hpp"
@@ -381,7 +382,8 @@ void Engine::describe() const {
   for (const auto& p : t.tempPatterns) std::cout << " " << p;
   std::cout << (t.tempPatterns.empty() ? " none\n" : "\n");
   std::cout << "  shutdown: timeoutSeconds=" << t.shutdownSeconds << "\n";
-  std::cout << "  log: level=" << t.logLevel << (config_.debug ? " (debug on)" : "") << "\n";
+  std::cout << "  log: level=" << t.logLevel << (config_.debug ? " (debug on)" : "")
+            << " format=" << (options_.logFormat.empty() ? t.logFormat : options_.logFormat + " (--log-format)") << "\n";
   std::cout << "  crontab: " << (config_.crontab.enabled ? "every " + std::to_string(config_.crontab.minutes) + " min" : "off")
             << "\n";
 }
@@ -499,7 +501,12 @@ void Engine::loop() {
   const std::int64_t cronEveryMs = std::int64_t(config_.crontab.minutes) * 60000;
   std::int64_t nextReplay = monoMs() + replayEveryMs;
   std::int64_t nextCron = monoMs() + cronEveryMs;
-  std::int64_t nextProgress = monoMs() + 10000;
+  // Running full syncs show their progress: a redrawn bar on a terminal that gets the log as text, else a
+  // log line every 10 s (every second at debug level).
+  const std::string& logFormat = options_.logFormat.empty() ? config_.tuning.logFormat : options_.logFormat;
+  ProgressReporter progress(::isatty(STDERR_FILENO) && options_.logFile.empty() && !options_.daemonize &&
+                                logFormat != "json",
+                            log::enabled(log::Level::Debug) ? 1000 : 10000, STDERR_FILENO);
   std::int64_t lastCheckpoint = 0;
 
   for (;;) {
@@ -512,6 +519,7 @@ void Engine::loop() {
     // Until ready, look again soon: "ready:" is what operators and tests wait for, and nothing may wake
     // the loop when there is no full sync to finish.
     if (!ready) timeout = std::min<std::int64_t>(timeout, 20);
+    if (observer_) timeout = std::min(timeout, observer_->onTurn(now, *this) - now);  // watchdog pings
     timeout = std::max<std::int64_t>(0, timeout);
     std::vector<pollfd> fds;
     fds.push_back({signalFd_, POLLIN, 0});
@@ -544,7 +552,10 @@ void Engine::loop() {
           if (!log::reopen()) log::error("SIGUSR1: cannot reopen the log file; still writing to the old one");
         }
       }
-      if (stop) return;
+      if (stop) {
+        if (observer_) observer_->onStopping(reloadRequested_);
+        return;
+      }
     }
     if (fds[1].revents & POLLIN) {
       std::uint64_t v;
@@ -574,16 +585,9 @@ void Engine::loop() {
       }
     }
     if (journal_) journalTurn(now, readStartNs, &lastCheckpoint);
-    if (now >= nextProgress) {
-      // A long full sync says it is alive (rsync itself prints nothing until it is done).
-      nextProgress = now + 10000;
-      for (auto& t : targets_) {
-        auto running = t->fullSyncRunningFor();
-        if (running.count() >= 10000)
-          log::info(t->name(), ": full sync still running after ", running.count() / 1000, " s; ", t->queued(),
-                    " changes queued behind it");
-      }
-    }
+    log::flushSuppressed();  // a repeat summary is due at most a second after its window ends
+    progress.tick(now, targets_);
+    eventRates_.observe(now, static_cast<std::uint64_t>(metrics::get("events")));
     if (!ready) {
       // Ready once every initial full sync is done, or has failed once and retries in the background:
       // a dead remote must not keep the others from being reported in service.
@@ -599,6 +603,7 @@ void Engine::loop() {
         log::info("ready: watching ", dirs, " directories in ", roots_.size(), " roots, pushing to ", targets_.size(),
                   " targets");
         if (retrying > 0) log::warn(retrying, " targets have not finished their full sync yet; it is being retried");
+        if (observer_) observer_->onReady(*this, retrying);
       }
     }
     if (now >= nextReplay) {

@@ -15,6 +15,7 @@
 #include "core/config/config.hpp"
 #include "core/dispatch/fail_log.hpp"
 #include "core/dispatch/target.hpp"
+#include "core/engine/engine_observer.hpp"
 #include "core/filter/filter.hpp"
 #include "core/journal/journal.hpp"
 #include "core/plugin/host_services.hpp"
@@ -39,6 +40,10 @@ class Engine final : public HostControl {
 
   // HostControl: what plugins see of the daemon (the http plugin's /status, /metrics, POST /sync).
   std::string statusJson() const override;
+  // The same state for people (`fsrelay status`, core/engine/engine_status_text.cpp); any thread.
+  std::string statusText() const;
+  // Counts for the service manager's status line; any thread, but meant for the observer's onTurn.
+  EngineSummary summary() const;
   std::string metricsText() const override;
   bool requestFullSync(const std::string& root, const std::string& target, std::string* error) override;
 
@@ -49,6 +54,8 @@ class Engine final : public HostControl {
   // Called once, when every root is watched (before any -r sync is done): -d's parent waits for it.
   void setOnWatching(std::function<void()> fn) { onWatching_ = std::move(fn); }
   bool reloadRequested() const { return reloadRequested_; }
+  // Told about readiness, every loop turn and the beginning of a stop (the systemd notifier); may be null.
+  void setObserver(EngineObserver* observer) { observer_ = observer; }
   // This engine takes over from one that stopped for a reload: its journal's checkpoint covers the gap, and
   // targets not among previousTargets get a full sync when syncNewTargets (fsrelay was started with -r).
   void continueFrom(std::vector<std::string> previousTargets, bool syncNewTargets);
@@ -112,6 +119,8 @@ class Engine final : public HostControl {
   bool syncNewTargets_ = false;
   std::vector<std::string> previousTargets_;
   std::vector<std::string>* errorsOut_ = nullptr;
+  RateHistory eventRates_;  // events read per 10 s, sampled by loop(), for /status's chart
+  EngineObserver* observer_ = nullptr;
 };
 
 }  // namespace fsrelay

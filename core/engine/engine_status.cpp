@@ -58,12 +58,42 @@ struct MetricWriter {
   }
 };
 
+std::int64_t steadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void appendSeries(std::string& out, const char* key, const std::vector<std::uint64_t>& series) {
+  json::appendString(out, key);
+  out += ":[";
+  for (std::size_t i = 0; i < series.size(); ++i) out += (i ? "," : "") + std::to_string(series[i]);
+  out += "]";
+}
+
+// A running full sync's progress as its plugin reported it (counts are 0 until it reports).
+void appendProgress(std::string& out, const ProgressView& v) {
+  out += ",\"progress\":{\"reported\":";
+  out += v.reported ? "true" : "false";
+  field(out, "files_done", static_cast<std::int64_t>(v.counts.filesDone));
+  field(out, "files_total", static_cast<std::int64_t>(v.counts.filesTotal));
+  field(out, "bytes_done", static_cast<std::int64_t>(v.counts.bytesDone));
+  field(out, "bytes_total", static_cast<std::int64_t>(v.counts.bytesTotal));
+  out += std::string(",\"totals_final\":") + (v.counts.totalsFinal ? "true" : "false");
+  field(out, "percent", v.percent);
+  field(out, "bytes_per_second", static_cast<std::int64_t>(v.bytesPerSecond));
+  field(out, "files_per_second", static_cast<std::int64_t>(v.filesPerSecond));
+  field(out, "elapsed_s", v.elapsedMs / 1000);
+  out += ",\"eta_s\":" + (v.etaMs >= 0 ? std::to_string((v.etaMs + 500) / 1000) : std::string("null"));
+  out += "}";
+}
+
 }  // namespace
 
 std::string Engine::statusJson() const {
   std::shared_lock lock(controlMutex_);
   if (closing_) return "{\"stopping\":true}";
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+  const std::int64_t nowMs = steadyMs();
   std::string out = "{";
   json::appendString(out, "version");
   out += ":";
@@ -104,9 +134,18 @@ std::string Engine::statusJson() const {
     json::appendString(out, s.lastError);
     field(out, "last_error_unix", s.lastErrorUnix);
     field(out, "fail_log_entries", static_cast<std::int64_t>(failLog_->sizeFor(t.name())));
-    out += "}";
+    if (const ProgressView v = t.progress().view(nowMs); v.running) appendProgress(out, v);
+    out += ",\"rates\":{";
+    field(out, "bucket_s", t.deliveredHistory().bucketMs() / 1000, false);
+    out += ",";
+    appendSeries(out, "delivered", t.deliveredHistory().series(nowMs));
+    out += "}}";
   }
-  out += "],\"fail_log\":{";
+  out += "],\"event_rates\":{";
+  field(out, "bucket_s", eventRates_.bucketMs() / 1000, false);
+  out += ",";
+  appendSeries(out, "events", eventRates_.series(nowMs));
+  out += "},\"fail_log\":{";
   json::appendPath(out, "path", failLog_->path());
   field(out, "entries", static_cast<std::int64_t>(failLog_->size()));
   out += "},\"counters\":{";
@@ -157,6 +196,29 @@ std::string Engine::metricsText() const {
             [](const TargetStats& s) { return s.failed; });
   perTarget("fsrelay_target_plugin_exceptions_total", "counter", "Deliveries in which the plugin threw.",
             [](const TargetStats& s) { return s.exceptions; });
+  // A running full sync's progress (0 when none runs, or its plugin reports none).
+  std::vector<ProgressView> views;
+  for (const auto& t : targets_) {
+    ProgressView v = t->progress().view(steadyMs());
+    if (!v.running) v = ProgressView{};
+    views.push_back(v);
+  }
+  auto perSync = [&](const std::string& name, const char* help, auto value) {
+    m.family(name, "gauge", help);
+    for (std::size_t i = 0; i < stats.size(); ++i) m.sample(name, stats[i].first, static_cast<std::int64_t>(value(views[i])));
+  };
+  perSync("fsrelay_target_full_sync_files_done", "Files the running full sync has checked.",
+          [](const ProgressView& v) { return v.counts.filesDone; });
+  perSync("fsrelay_target_full_sync_files_listed", "Files the running full sync has listed so far.",
+          [](const ProgressView& v) { return v.counts.filesTotal; });
+  perSync("fsrelay_target_full_sync_bytes_done", "Bytes the running full sync has sent.",
+          [](const ProgressView& v) { return v.counts.bytesDone; });
+  perSync("fsrelay_target_full_sync_bytes_listed", "Size of what the running full sync has listed (an estimate).",
+          [](const ProgressView& v) { return v.counts.bytesTotal; });
+  perSync("fsrelay_target_full_sync_bytes_per_second", "Send rate of the running full sync over the last 20 s.",
+          [](const ProgressView& v) { return v.bytesPerSecond; });
+  perSync("fsrelay_target_full_sync_eta_seconds", "Estimated seconds left of the running full sync; -1 unknown.",
+          [](const ProgressView& v) { return v.running && v.etaMs >= 0 ? (v.etaMs + 500) / 1000 : -1; });
   perTarget("fsrelay_target_last_success_timestamp_seconds", "gauge", "Unix time of the last successful delivery.",
             [](const TargetStats& s) { return s.lastOkUnix; });
   m.family("fsrelay_fail_log_entries", "gauge", "Entries in the fail log, waiting for replay.");

@@ -22,7 +22,15 @@ void HostServices::log(sdk::LogLevel level, sdk::Bytes message) noexcept {
   }
 }
 
-void HostServices::spawn(const sdk::SpawnRequest& request, sdk::SpawnResult* result) noexcept {
+namespace {
+
+std::int64_t steadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void runSpawn(const sdk::SpawnRequest& request, const Lifecycle& life, sdk::OutputSink sink, void* context,
+              sdk::SpawnResult* result) noexcept {
   *result = sdk::SpawnResult{-1, 0, 0, 0, 0};
   try {
     std::vector<std::string> argv;
@@ -36,8 +44,9 @@ void HostServices::spawn(const sdk::SpawnRequest& request, sdk::SpawnResult* res
     opts.cwd = request.cwd;
     opts.timeout = std::chrono::milliseconds(request.timeout_ms);
     opts.outputLimit = std::max<std::size_t>(request.output_capacity, 1024);
-    opts.abort = &life_.abort;
+    opts.abort = &life.abort;
     for (const char* const* e = request.env; e && *e; ++e) opts.env.emplace_back(*e);
+    if (sink) opts.onOutput = [sink, context](std::string_view chunk) { sink(context, sdk::Bytes{chunk.data(), chunk.size()}); };
     SpawnOutcome out = spawnProcess(argv, opts);
     result->exit_code = out.exitCode;
     result->term_signal = out.termSignal;
@@ -51,6 +60,25 @@ void HostServices::spawn(const sdk::SpawnRequest& request, sdk::SpawnResult* res
     }
   } catch (...) {
     result->spawn_failed = 1;
+  }
+}
+
+}  // namespace
+
+void HostServices::spawn(const sdk::SpawnRequest& request, sdk::SpawnResult* result) noexcept {
+  runSpawn(request, life_, nullptr, nullptr, result);
+}
+
+void HostServices::spawnStreaming(const sdk::SpawnRequest& request, sdk::OutputSink sink, void* context,
+                                  sdk::SpawnResult* result) noexcept {
+  runSpawn(request, life_, sink, context, result);
+}
+
+void HostServices::progress(const sdk::Progress& p) noexcept {
+  try {
+    progress_.update(ProgressCounts{p.files_done, p.files_total, p.bytes_done, p.bytes_total, p.totals_final != 0},
+                     steadyMs());
+  } catch (...) {
   }
 }
 

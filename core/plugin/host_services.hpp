@@ -6,6 +6,8 @@
 
 #include <fsrelay/plugin.hpp>
 
+#include "core/dispatch/sync_progress.hpp"
+
 namespace fsrelay {
 
 // Shutdown state shared by every instance: stopping once SIGTERM arrived; abort once the flush
@@ -39,11 +41,19 @@ class HostServices final : public sdk::Host {
   bool aborting() const noexcept override { return life_.abort.load(); }
   void snapshot(sdk::SnapshotKind kind, sdk::SnapshotSink sink, void* context) noexcept override;
   bool requestFullSync(sdk::Bytes root, sdk::Bytes target, char* error, std::size_t errorCapacity) noexcept override;
+  void spawnStreaming(const sdk::SpawnRequest& request, sdk::OutputSink sink, void* context,
+                      sdk::SpawnResult* result) noexcept override;
+  void progress(const sdk::Progress& progress) noexcept override;
+
+  // What the plugin last reported; its target begins and ends each full sync on it.
+  SyncProgress& syncProgress() { return progress_; }
+  const SyncProgress& syncProgress() const { return progress_; }
 
  private:
   std::string name_;
   const Lifecycle& life_;
   HostControl* control_;
+  SyncProgress progress_;
 };
 
 }  // namespace fsrelay

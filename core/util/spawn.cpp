@@ -124,6 +124,7 @@ SpawnOutcome spawnProcess(const std::vector<std::string>& argv, const SpawnOptio
       ssize_t r = ::read(outFd, buf, sizeof buf);
       if (r > 0) {
         appendTail(result.output, buf, static_cast<size_t>(r), options.outputLimit);
+        if (options.onOutput) options.onOutput(std::string_view(buf, static_cast<size_t>(r)));
       } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
         ::close(outFd);
         outFd = -1;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,9 @@ struct SpawnOptions {
   std::size_t outputLimit = 16 * 1024;
   const std::atomic<bool>* abort = nullptr;   // when it turns true the child is terminated
   std::vector<std::string> env;               // NAME=VALUE added to (or replacing in) the inherited environment
+  // Called with each piece of output as it is read (no line boundaries), on the calling thread; the tail is
+  // still kept in SpawnOutcome::output. Lets a caller follow a long run (rsync's progress) as it goes.
+  std::function<void(std::string_view chunk)> onOutput;
 };
 
 SpawnOutcome spawnProcess(const std::vector<std::string>& argv, const SpawnOptions& options);

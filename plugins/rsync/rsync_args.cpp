@@ -311,12 +311,17 @@ ProtocolFallback protocolFallback(int exitCode) {
   return f;
 }
 
-std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view root) {
+std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view root, bool progress) {
   std::vector<std::string> argv{remote.rsyncPath};
   // With delete on, a user's --delete-after / --delete-excluded refine our --delete and are kept.
   const std::vector<std::string> params = stripUpdateOption(stripDeleteOptions(remote.params, remote.propagateDeletes));
   argv.insert(argv.end(), params.begin(), params.end());
-  if (remote.quiet) argv.push_back("-q");
+  if (progress) {
+    argv.push_back("--info=progress2");
+    if (remote.quiet) argv.push_back("--no-motd");
+  } else if (remote.quiet) {
+    argv.push_back("-q");
+  }
   argv.push_back("-r");
   if (remote.propagateDeletes) argv.push_back("--delete");
   argv.push_back("--force");

@@ -109,7 +109,9 @@ struct ProtocolFallback {
 ProtocolFallback protocolFallback(int exitCode);
 
 // rsync PARAMS [-q] -r [--delete] --force [transport options] [--timeout=N] --from0 --exclude-from=- ROOT/ TARGET
-std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view root);
+// progress: --info=progress2 (see rsync_progress_format.hpp) instead of -q, which would silence it, and
+// --no-motd, which -q also implied.
+std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view root, bool progress = false);
 
 // NUL-terminated "- RULE" lines for --exclude-from=- --from0. A concrete path becomes an anchored,
 // escaped "/path" ("/path/" for a directory); a glob is passed as is. The "- " prefix keeps a glob that

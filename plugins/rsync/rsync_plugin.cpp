@@ -17,6 +17,7 @@
 #include <fsrelay/plugin_kit.hpp>
 
 #include "rsync_args.hpp"  // same folder: the plugin target has only the SDK on its include path
+#include "rsync_progress_format.hpp"
 
 namespace fsrelay::rsync {
 namespace {
@@ -86,14 +87,15 @@ class SourceDirs {
 class RsyncInstance final : public sdk::Instance {
  public:
   RsyncInstance(sdk::Host* host, std::string name, std::string root, Remote remote, bool debug,
-                std::uint32_t transferTimeoutMs)
+                std::uint32_t transferTimeoutMs, bool hostTakesProgress)
       : host_(host),
         name_(std::move(name)),
         root_(std::move(root)),
         remote_(std::move(remote)),
         target_(targetString(remote_)),
         debug_(debug),
-        transferTimeoutMs_(transferTimeoutMs) {}
+        transferTimeoutMs_(transferTimeoutMs),
+        progress_(hostTakesProgress) {}
 
   Status deliver(const sdk::Batch& batch, sdk::Report& report) noexcept override {
     return sdk::kit::guardedDeliver(batch, report, host_, "rsync", "rsync_failures",
@@ -116,8 +118,8 @@ class RsyncInstance final : public sdk::Instance {
 
     if (batch.kind == sdk::BatchKind::FullSync) {
       const std::string payload = excludePayload(batch.excludes, batch.exclude_count);
-      const Run run =
-          runRsync(batch.id, "full sync", fullSyncArgv(remote_, root), payload, batch.exclude_count, false);
+      const Run run = runRsync(batch.id, "full sync", fullSyncArgv(remote_, root, progress_), payload,
+                               batch.exclude_count, false, progress_);
       if (run.status == Status::Ok) defaultProtocolUntilOk_ = false;
       return finish(run, report);
     }
@@ -171,8 +173,9 @@ class RsyncInstance final : public sdk::Instance {
   }
 
   // count is what stdin lists: paths (Changes) or exclude rules (FullSync, not counted as paths).
+  // progress: stream the output through a ProgressParser and report it to the host (full syncs, host 1.1+).
   Run runRsync(std::uint64_t batchId, const char* what, const std::vector<std::string>& words,
-               const std::string& payload, std::size_t count, bool paths) {
+               const std::string& payload, std::size_t count, bool paths, bool progress = false) {
     const std::string counted = std::to_string(count) + (paths ? " path(s)" : " exclude rule(s)");
     std::vector<const char*> argv;
     argv.reserve(words.size() + 1);
@@ -194,20 +197,29 @@ class RsyncInstance final : public sdk::Instance {
     result.exit_code = -1;
 
     const auto start = std::chrono::steady_clock::now();
-    host_->spawn(request, &result);
+    ProgressStream stream{host_, ProgressParser(output_.size()), {}};
+    if (progress) {
+      host_->spawnStreaming(request, &ProgressStream::onOutput, &stream, &result);
+      stream.parser.finish();
+      stream.report(true);
+    } else {
+      host_->spawn(request, &result);
+    }
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
 
-    const std::string_view output(output_.data(), std::min(result.output_size, output_.size()));
+    // With progress the redraws would fill the tail: the parser kept the other lines apart.
+    const std::string_view output = progress ? std::string_view(stream.parser.otherOutput())
+                                             : std::string_view(output_.data(), std::min(result.output_size, output_.size()));
     const Verdict verdict = classifyExit(result.exit_code, result.term_signal, result.timed_out != 0,
                                          result.spawn_failed != 0);
     host_->count("rsync_runs", 1);
     if (paths) host_->count("rsync_paths", static_cast<std::int64_t>(count));
     if (verdict.status != Status::Ok) host_->count("rsync_failures", 1);
 
-    log(verdict.status == Status::Ok ? LogLevel::Info : LogLevel::Warn,
-        prefix + ": " + counted + ", " + std::to_string(ms) +
-            " ms, " + verdict.meaning);
+    // Success is Debug: the host logs each transfer (and a full sync's progress) itself.
+    log(verdict.status == Status::Ok ? (debug_ ? LogLevel::Info : LogLevel::Debug) : LogLevel::Warn,
+        prefix + ": " + counted + ", " + std::to_string(ms) + " ms, " + verdict.meaning);
     if (debug_) logOutput(prefix, output);
 
     Run run;
@@ -216,6 +228,34 @@ class RsyncInstance final : public sdk::Instance {
     if (run.status != Status::Ok) run.message = failureMessage(target_, verdict, output);
     return run;
   }
+
+  // The sink of a streaming run: parses rsync's progress2 redraws and passes them on, at most every
+  // kReportEveryMs (rsync redraws after every file).
+  struct ProgressStream {
+    static constexpr std::int64_t kReportEveryMs = 200;
+    sdk::Host* host;
+    ProgressParser parser;
+    std::chrono::steady_clock::time_point lastReport;
+
+    // Called by the host: nothing may unwind into it.
+    static void onOutput(void* context, sdk::Bytes chunk) noexcept {
+      auto* self = static_cast<ProgressStream*>(context);
+      try {
+        if (self->parser.feed(view(chunk))) self->report(false);
+      } catch (...) {
+      }
+    }
+    void report(bool force) {
+      if (!parser.seen()) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (!force && now - lastReport < std::chrono::milliseconds(kReportEveryMs)) return;
+      lastReport = now;
+      const ProgressLine& p = parser.latest();
+      const sdk::Progress out{p.filesDone, p.filesTotal, p.bytes, estimatedTotalBytes(p),
+                              static_cast<std::uint8_t>(p.totalsFinal ? 1 : 0)};
+      host->progress(out);
+    }
+  };
 
   static Status finish(const Run& run, sdk::Report& report) {
     if (!run.message.empty()) report.message(bytes(run.message));
@@ -246,6 +286,7 @@ class RsyncInstance final : public sdk::Instance {
   std::string target_;
   bool debug_;
   std::uint32_t transferTimeoutMs_;
+  bool progress_;  // the host has Host::progress and spawnStreaming (API 1.1): full syncs report progress
   std::array<char, kOutputCapacity> output_{};  // deliver() never runs concurrently on one instance
   // Set when a protocol-29 run ended in 12 (see protocolFallback): change runs speak the default protocol
   // until a run succeeds, so retries against a full disk take 0.2 s each instead of 30.
@@ -327,8 +368,9 @@ sdk::Instance* createInstance(const sdk::CreateArgs& args, std::string* error) {
     host->log(LogLevel::Warn, bytes(warn));
   }
 
-  return new RsyncInstance(host, name, root, std::move(remote), debug,
-                           static_cast<std::uint32_t>(transferTimeout));
+  // spawnStreaming and progress are API 1.1: an older host's vtable has no such entries.
+  return new RsyncInstance(host, name, root, std::move(remote), debug, static_cast<std::uint32_t>(transferTimeout),
+                           args.host_api_minor >= 1);
 }
 
 sdk::Instance* create(const sdk::CreateArgs* args) noexcept {

@@ -86,7 +86,8 @@ TEST(FaultRemoteDown, daemon_down_30s_mid_burst_other_remote_on_time_failed_one_
   // seconds for ~4,000 files on a loaded 2-core runner); with the default cap the bound is 8 s + transfer.
   config.retry(8, 250, 2000);
   s.config = config;
-  s.startRelay({});
+  // Debug level: pathsSentSince counts the rsync plugin's per-run lines, which are debug lines now.
+  s.startRelay({"--log-level", "debug"});
   ASSERT_TRUE(s.ready());
 
   // First half of the burst, the crash once t2 has begun to receive it, then the second half.

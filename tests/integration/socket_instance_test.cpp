@@ -46,6 +46,10 @@ class FakeHost final : public sdk::Host {
     sink(context, sdk::Bytes{"{}", 2});
   }
   bool requestFullSync(sdk::Bytes, sdk::Bytes, char*, std::size_t) noexcept override { return false; }
+  void spawnStreaming(const sdk::SpawnRequest&, sdk::OutputSink, void*, sdk::SpawnResult* result) noexcept override {
+    result->spawn_failed = 1;
+  }
+  void progress(const sdk::Progress&) noexcept override {}
 
   std::int64_t counter(const std::string& name) {
     std::lock_guard lock(mutex_);

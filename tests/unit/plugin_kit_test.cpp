@@ -178,6 +178,10 @@ class FakeHost final : public Host {
   bool aborting() const noexcept override { return false; }
   void snapshot(SnapshotKind, SnapshotSink sink, void* context) noexcept override { sink(context, bytes("{}")); }
   bool requestFullSync(Bytes, Bytes, char*, std::size_t) noexcept override { return false; }
+  void spawnStreaming(const SpawnRequest&, OutputSink, void*, SpawnResult* result) noexcept override {
+    result->spawn_failed = 1;
+  }
+  void progress(const Progress&) noexcept override {}
 
   std::vector<std::pair<LogLevel, std::string>> logs;
   std::map<std::string, std::int64_t> counters;

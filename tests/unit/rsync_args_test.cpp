@@ -278,6 +278,19 @@ TEST(RsyncArgs, root_delete_is_never_sent) {
 
 // ---- FullSync ----
 
+TEST(RsyncArgs, full_sync_with_progress_replaces_q_by_progress2_and_no_motd) {
+  const auto argv = fullSyncArgv(daemon(), "/srv/www", true);
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "-q"), 0) << "-q silences --info=progress2";
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "--info=progress2"), 1);
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "--no-motd"), 1);
+  auto rest = fullSyncArgv(daemon(), "/srv/www");
+  rest.erase(std::find(rest.begin(), rest.end(), "-q"));
+  auto withProgress = argv;
+  withProgress.erase(std::find(withProgress.begin(), withProgress.end(), "--info=progress2"));
+  withProgress.erase(std::find(withProgress.begin(), withProgress.end(), "--no-motd"));
+  EXPECT_EQ(withProgress, rest) << "nothing else changes";
+}
+
 TEST(RsyncArgs, full_sync_argv) {
   EXPECT_EQ(fullSyncArgv(daemon(), "/srv/www"),
             (Words{"rsync", "-artz", "-q", "-r", "--delete", "--force", "--modify-window=-1",

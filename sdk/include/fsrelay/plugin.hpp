@@ -13,7 +13,7 @@
 // part of the exported alias name), its minor is not newer than the host's, and its ABI tag matches.
 // All three are read from the library's export table before any plugin code runs.
 #define FSRELAY_SDK_API_MAJOR 1
-#define FSRELAY_SDK_API_MINOR 0
+#define FSRELAY_SDK_API_MINOR 1
 
 // Itanium C++ ABI, libstdc++'s C++11 string ABI and 64-bit pointers are what the boundary below
 // assumes (vtable layout of the interfaces). A plugin built otherwise gets another tag and is refused.
@@ -130,6 +130,20 @@ enum class SnapshotKind : std::uint8_t {
 // Receives a snapshot's bytes; called once, on the thread that asked, before snapshot() returns.
 using SnapshotSink = void (*)(void* context, Bytes data);
 
+// Receives a running child's output (stdout and stderr merged) as it arrives, in pieces of any size that
+// follow no line boundary (API 1.1). Called on the thread that called spawnStreaming(), never after it
+// returned; chunk is valid only during the call. It should return quickly: the child blocks while it runs.
+using OutputSink = void (*)(void* context, Bytes chunk);
+
+// How far a long delivery has come (API 1.1), e.g. a full sync: counts since the delivery started.
+struct Progress {
+  std::uint64_t files_done;   // entries checked or sent so far
+  std::uint64_t files_total;  // entries known so far; 0: unknown
+  std::uint64_t bytes_done;   // bytes sent so far
+  std::uint64_t bytes_total;  // 0: unknown (an estimate is fine)
+  std::uint8_t totals_final;  // 0 while the totals still grow (the list of files is still being built)
+};
+
 // Services the host gives every plugin. Implemented by the host; all methods are thread-safe and may be
 // called from any thread the plugin owns, at any time between create() and destroy().
 class Host {
@@ -152,6 +166,19 @@ class Host {
   // the targets whose name contains target ({nullptr, 0}: all). Returns false with a reason in error (NUL-
   // terminated) when nothing matched. Returns at once; the syncs run on the targets' own threads.
   virtual bool requestFullSync(Bytes root, Bytes target, char* error, std::size_t error_capacity) noexcept = 0;
+
+  // ---- API 1.1. A plugin built against 1.1 or later calls these only when CreateArgs::host_api_minor >= 1:
+  // a 1.0 host's vtable ends above, and calling them there jumps into garbage. New methods go at the end.
+
+  // spawn(), but output also goes to sink(context, chunk) as the child writes it, on the calling thread,
+  // before spawnStreaming() returns (request.output still receives the tail at the end, as with spawn()).
+  // Blocks like spawn(); sink may be nullptr. sink must not call spawn()/spawnStreaming() itself.
+  virtual void spawnStreaming(const SpawnRequest& request, OutputSink sink, void* context,
+                              SpawnResult* result) noexcept = 0;
+  // Reports how far the running delivery has come; the host shows it (progress bar or log lines, /status,
+  // /metrics) while a full sync runs, and forgets it when the delivery returns. Copied: call it as often as
+  // convenient (the host keeps the latest), from the thread running deliver(); it never blocks for long.
+  virtual void progress(const Progress& progress) noexcept = 0;
 
  protected:
   ~Host() = default;
@@ -192,6 +219,9 @@ struct Setting {
 };
 
 struct CreateArgs {
+  // The host's API minor, never older than the plugin's (the loader refuses that). A plugin built against
+  // 1.1 still checks it is >= 1 before calling Host::spawnStreaming() or Host::progress(): a test host or a
+  // future loader rule may hand it an older Host.
   std::uint32_t host_api_minor;
   Host* host;                 // this instance's own Host: valid until its destroy() returns
   const Setting* settings;
