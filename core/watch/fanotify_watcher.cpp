@@ -125,8 +125,15 @@ bool FanotifyWatcher::markRoot(std::string* error) {
                       ": a fanotify filesystem mark would not see changes there");
     return false;
   }
+  // An open fd on the root itself would keep its inode alive after a removal, and with it the
+  // FAN_DELETE_SELF that tells us: take the parent when it is on the same file system.
   if (mountFd_ >= 0) ::close(mountFd_);
-  mountFd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat rootSt {}, parentSt {};
+  std::string parent = canonRoot_.substr(0, canonRoot_.rfind('/'));
+  if (parent.empty()) parent = "/";
+  bool useParent = ::stat(root_.c_str(), &rootSt) == 0 && ::stat(parent.c_str(), &parentSt) == 0 &&
+                   rootSt.st_dev == parentSt.st_dev && canonRoot_ != "/";
+  mountFd_ = ::open(useParent ? parent.c_str() : root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (mountFd_ < 0) {
     *error = log::cat("cannot open ", escapeBytes(root_), ": ", std::strerror(errno));
     return false;
