@@ -380,9 +380,9 @@ void Engine::describe() const {
             << " createFile=" << onOff(in.createFile) << " closeWrite=" << onOff(in.closeWrite)
             << " moveFrom=" << onOff(in.moveFrom) << " moveTo=" << onOff(in.moveTo) << " attrib=" << onOff(in.attrib)
             << " modify=" << onOff(in.modify) << "\n";
+  const char* envWatcher = std::getenv("FSRELAY_WATCHER");
   std::cout << "  watcher: backend=" << watcherBackendName(t.watcher)
-            << (std::getenv("FSRELAY_WATCHER") ? log::cat(" (FSRELAY_WATCHER=", std::getenv("FSRELAY_WATCHER"), " overrides it)")
-                                               : std::string())
+            << (envWatcher && *envWatcher ? log::cat(" (FSRELAY_WATCHER=", envWatcher, " overrides it)") : std::string())
             << "\n";
   for (const auto& rule : config_.filter.excludes)
     std::cout << "  exclude: " << rule.expression << (config_.filter.enabled ? "" : " (filter off)") << "\n";  // as in the XML
