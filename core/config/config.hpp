@@ -86,6 +86,9 @@ struct PluginRef {  // <sersync><plugin start name>
   int line = 0;
 };
 
+// <fsrelay><watcher backend>: how changes are seen (docs/watchers.md).
+enum class WatcherBackend { Auto, Inotify, Fanotify };
+
 // fsrelay's own settings: the optional <fsrelay> element under <head>.
 struct TuningConf {
   std::string stateDir;  // empty: default (see docs/config.md)
@@ -107,6 +110,8 @@ struct TuningConf {
   // backup files ending in "~", emacs lock files).
   std::vector<std::string> tempPatterns = {R"(.*\.sw[a-px])", R"(.*~)", R"(4913)", R"(\.#.*)"};
   bool tempPatternsSet = false;
+  WatcherBackend watcher = WatcherBackend::Auto;
+  int watcherLine = 0;  // of <watcher>, for errors about the backend it forces
 };
 
 struct Config {

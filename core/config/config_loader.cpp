@@ -430,6 +430,21 @@ class Loader {
                         opt(a, "transferTimeoutMs", 0, t.transferTimeoutMs);
                         leaf(e);
                       }},
+                     {"watcher", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {"backend"});
+                        t.watcherLine = a.line();
+                        if (std::optional<std::string> b = a.text("backend")) {
+                          if (*b == "auto") t.watcher = WatcherBackend::Auto;
+                          else if (*b == "inotify") t.watcher = WatcherBackend::Inotify;
+                          else if (*b == "fanotify") t.watcher = WatcherBackend::Fanotify;
+                          else
+                            sink_.error(a.line(), "backend=\"" + config_detail::shortened(*b) +
+                                                      "\" on <watcher> is not a watcher backend (expected auto, "
+                                                      "inotify or fanotify)");
+                        }
+                        leaf(e);
+                      }},
                      {"shutdown", false,
                       [&](const El& e) {
                         AttrReader a(e, sink_, {"timeoutSeconds"});

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <thread>
@@ -22,7 +23,7 @@
 #include "core/engine/progress_report.hpp"
 #include "core/util/escape.hpp"
 #include "core/util/metrics.hpp"
-#include "core/watch/inotify_watcher.hpp"
+#include "core/watch/watcher_factory.hpp"
 #include "core/watch/tree_walk.hpp"
 #include "core/cli/state_dir.hpp"
 
@@ -146,7 +147,6 @@ Engine::Root& Engine::rootFor(const std::string& watch) {
   copt.writeHoldMs = config_.tuning.writeHoldMs;
   copt.isTemp = [this](std::string_view name) { return tempNames_.isTemp(name); };
   root->coalescer = std::make_unique<Coalescer>(copt);
-  root->watcher = std::make_unique<InotifyWatcher>(watch, filter_, config_.inotify, config_.xfs);
   root->sink = std::make_unique<Sink>(*root);
   std::unique_lock lock(controlMutex_);  // an http plugin created earlier may already serve /status
   roots_.push_back(std::move(root));
@@ -334,6 +334,16 @@ bool Engine::prepare() {
     seen.push_back(pluginFileName(name));
     ok = preparePlugin(name, line) && ok;
   }
+  // Every root is known now: give each its watcher (a forced backend that cannot work stops here, in --check too).
+  for (auto& root : roots_) {
+    WatcherChoice choice = makeWatcher(config_.tuning.watcher, root->conf.watch, filter_, config_.inotify, config_.xfs);
+    if (!choice.watcher) {
+      error(config_.tuning.watcherLine, choice.error);
+      return false;
+    }
+    root->watcher = std::move(choice.watcher);
+    root->watcherNote = std::move(choice.note);
+  }
   if (ok && targets_.empty()) {
     error(0, withRsync ? "nothing to do: no <localpath> with a <remote> under <sersync>, and no plugin enabled"
                        : "nothing to do: the plugins named by -m serve no root");
@@ -348,7 +358,8 @@ void Engine::describe() const {
     std::cout << "plugin " << p->descriptor->name << ": " << p->path << " (version " << p->descriptor->version << ", API "
               << p->descriptor->api_major << "." << p->descriptor->api_minor << ")\n";
   for (const auto& root : roots_) {
-    std::cout << "watch " << escapeBytes(root->conf.watch) << "\n";
+    std::cout << "watch " << escapeBytes(root->conf.watch) << " (watcher: " << root->watcher->backend() << ")\n";
+    if (!root->watcherNote.empty()) std::cout << "  " << root->watcherNote << "\n";
     for (const auto* t : root->targets) std::cout << "  to: " << escapeBytes(t->name()) << "\n";
   }
   std::cout << "rsync params: " << config_.rsync.commonParams << (config_.rsync.auth ? ", auth" : "")
@@ -370,6 +381,10 @@ void Engine::describe() const {
             << " createFile=" << onOff(in.createFile) << " closeWrite=" << onOff(in.closeWrite)
             << " moveFrom=" << onOff(in.moveFrom) << " moveTo=" << onOff(in.moveTo) << " attrib=" << onOff(in.attrib)
             << " modify=" << onOff(in.modify) << "\n";
+  const char* envWatcher = std::getenv("FSRELAY_WATCHER");
+  std::cout << "  watcher: backend=" << watcherBackendName(t.watcher)
+            << (envWatcher && *envWatcher ? log::cat(" (FSRELAY_WATCHER=", envWatcher, " overrides it)") : std::string())
+            << "\n";
   for (const auto& rule : config_.filter.excludes)
     std::cout << "  exclude: " << rule.expression << (config_.filter.enabled ? "" : " (filter off)") << "\n";  // as in the XML
   std::cout << "  rsync: path=" << (t.rsyncPath.empty() ? "rsync (from PATH)" : t.rsyncPath)
@@ -397,8 +412,13 @@ bool Engine::startWatching() {
       return false;
     }
     root->watches = root->watcher->watchCount();
-    log::info("watching ", escapeBytes(root->conf.watch), ": ", root->watcher->watchCount(), " directories in ",
-              monoMs() - t0, " ms");
+    if (!root->watcherNote.empty()) log::info(root->watcherNote);
+    if (std::string_view(root->watcher->backend()) == "fanotify")
+      log::info("watching ", escapeBytes(root->conf.watch), " with fanotify (one mark on its whole file system, "
+                "no per-directory watches) in ", monoMs() - t0, " ms");
+    else
+      log::info("watching ", escapeBytes(root->conf.watch), ": ", root->watcher->watchCount(), " directories in ",
+                monoMs() - t0, " ms (inotify)");
   }
   return true;
 }
@@ -424,9 +444,10 @@ void Engine::handleOverflow(Root& root) {
               "its remotes");
   } else {
     metrics::add("overflows", 1);
-    log::warn("inotify queue overflowed under ", escapeBytes(root.conf.watch),
-              ": events were lost; rescanning it and running a full sync to each of its remotes "
-              "(raise fs.inotify.max_queued_events to make this rarer)");
+    const std::string backend = root.watcher->backend();
+    log::warn(backend, " queue overflowed under ", escapeBytes(root.conf.watch),
+              ": events were lost; rescanning it and running a full sync to each of its remotes (raise fs.",
+              backend, ".max_queued_events to make this rarer)");
   }
   root.watcher->rescan();
   for (auto* t : root.targets) t->requestFullSync();
@@ -600,8 +621,11 @@ void Engine::loop() {
       if (tried) {
         ready = true;
         ready_ = true;
+        std::size_t fan = 0;
+        for (auto& r : roots_) fan += std::string_view(r->watcher->backend()) == "fanotify";
         log::info("ready: watching ", dirs, " directories in ", roots_.size(), " roots, pushing to ", targets_.size(),
-                  " targets");
+                  " targets", fan ? log::cat(" (", fan, " of the roots with fanotify, which needs no per-directory watch)")
+                                  : std::string());
         if (retrying > 0) log::warn(retrying, " targets have not finished their full sync yet; it is being retried");
         if (observer_) observer_->onReady(*this, retrying);
       }

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/engine/engine.hpp"
@@ -11,7 +12,8 @@ namespace fsrelay {
 
 struct Engine::Root {
   LocalPathConf conf;  // only watch is used: a root may come from <sersync> or from a plugin section
-  std::unique_ptr<Watcher> watcher;
+  std::unique_ptr<Watcher> watcher;  // chosen in Engine::prepare() once every root is known
+  std::string watcherNote;  // why auto did not pick fanotify, if it did not
   std::unique_ptr<Coalescer> coalescer;
   std::unique_ptr<Sink> sink;
   std::vector<Target*> targets;

@@ -27,6 +27,7 @@ class InotifyWatcher final : public Watcher {
   void tick(WatchSink& sink, std::int64_t nowMs) override;
   void rescan() override;
   std::size_t watchCount() const override { return dirs_.size(); }
+  const char* backend() const override { return "inotify"; }
 
  private:
   struct HeldMove {

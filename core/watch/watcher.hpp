@@ -1,4 +1,4 @@
-// The event-source interface: inotify today; fanotify or a fake for tests plug in at the same place.
+// The event-source interface: inotify or fanotify (core/watch/watcher_factory picks one); a fake for tests plugs in here too.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +34,9 @@ class Watcher {
   virtual void tick(WatchSink& sink, std::int64_t nowMs) = 0;
   // Re-walks the tree and watches what is missing (after an overflow); reports nothing itself.
   virtual void rescan() = 0;
+  // Kernel watches held (inotify: one per directory; fanotify: none, its one mark covers the file system).
   virtual std::size_t watchCount() const = 0;
+  virtual const char* backend() const = 0;  // "inotify" or "fanotify", for logs, --check and status
 };
 
 }  // namespace fsrelay

@@ -1,7 +1,8 @@
-// An inotify queue overflow (fsrelay stopped while more events arrive than the queue holds) ends in a rescan.
+// An inotify or fanotify queue overflow (fsrelay stopped while more events arrive than the queue holds) ends in a rescan.
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -13,8 +14,14 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+// The queue of the backend under test: FSRELAY_WATCHER picks it (tests/CMakeLists.txt).
+std::string backend() {
+  const char* b = std::getenv("FSRELAY_WATCHER");
+  return b && std::string(b) == "fanotify" ? "fanotify" : "inotify";
+}
+
 long maxQueuedEvents() {
-  std::ifstream in("/proc/sys/fs/inotify/max_queued_events");
+  std::ifstream in("/proc/sys/fs/" + backend() + "/max_queued_events");
   long n = -1;
   in >> n;
   return n;
@@ -22,10 +29,10 @@ long maxQueuedEvents() {
 
 TEST(Overflow, queue_overflow_while_stopped_is_rescanned_and_converges) {
   long limit = maxQueuedEvents();
-  if (limit <= 0) GTEST_SKIP() << "cannot read /proc/sys/fs/inotify/max_queued_events";
+  if (limit <= 0) GTEST_SKIP() << "cannot read /proc/sys/fs/" << backend() << "/max_queued_events";
   // Never raise or lower the sysctl here: it belongs to the machine, not to the test.
   if (limit > 200000)
-    GTEST_SKIP() << "fs.inotify.max_queued_events is " << limit
+    GTEST_SKIP() << "fs." << backend() << ".max_queued_events is " << limit
                  << "; overflowing it would take too many files. Nothing was changed.";
 
   Scenario s;

@@ -106,6 +106,11 @@ ConfigWriter& ConfigWriter::logLevel(std::string level) {
   return *this;
 }
 
+ConfigWriter& ConfigWriter::watcher(std::string backend) {
+  watcher_ = std::move(backend);
+  return *this;
+}
+
 ConfigWriter& ConfigWriter::enablePlugin(std::string name) {
   enabledPlugins_.push_back(std::move(name));
   return *this;
@@ -160,7 +165,7 @@ std::string ConfigWriter::text() const {
   for (const std::string& p : enabledPlugins_) x += "\t<plugin start=\"true\" name=" + q(p) + "/>\n";
   x += "    </sersync>\n";
   for (const std::string& p : pluginSections_) x += "\n    " + p + "\n";
-  if (stateDir_ || pluginDir_ || retry_ || logLevel_) {
+  if (stateDir_ || pluginDir_ || retry_ || logLevel_ || watcher_) {
     x += "\n    <fsrelay>\n";
     if (stateDir_) x += "\t<state dir=" + q(*stateDir_) + "/>\n";
     if (pluginDir_) x += "\t<plugins dir=" + q(*pluginDir_) + "/>\n";
@@ -168,6 +173,7 @@ std::string ConfigWriter::text() const {
       x += "\t<retry limit=" + q(std::to_string((*retry_)[0])) + " initialMs=" + q(std::to_string((*retry_)[1])) +
            " maxMs=" + q(std::to_string((*retry_)[2])) + "/>\n";
     if (logLevel_) x += "\t<log level=" + q(*logLevel_) + "/>\n";
+    if (watcher_) x += "\t<watcher backend=" + q(*watcher_) + "/>\n";
     x += "    </fsrelay>\n";
   }
   x += "</head>\n";

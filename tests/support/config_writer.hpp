@@ -35,6 +35,7 @@ class ConfigWriter {
   ConfigWriter& pluginDir(const std::filesystem::path& dir);
   ConfigWriter& retry(int limit, int initialMs, int maxMs);
   ConfigWriter& logLevel(std::string level);
+  ConfigWriter& watcher(std::string backend);  // <watcher backend>, as written
   // <sersync><plugin start="true" name="NAME"/>: run that plugin's section alongside rsync (repeatable).
   ConfigWriter& enablePlugin(std::string name);
   // A plugin section written verbatim under <head>, e.g. "<plugin name=\"socket\">...</plugin>".
@@ -74,6 +75,7 @@ class ConfigWriter {
   std::optional<std::string> pluginDir_;
   std::optional<std::vector<int>> retry_;
   std::optional<std::string> logLevel_;
+  std::optional<std::string> watcher_;
   std::vector<std::string> enabledPlugins_;
   std::vector<std::string> pluginSections_;
   std::string hostIp_ = "localhost";

@@ -531,6 +531,23 @@ TEST(Config, fsrelay_number_out_of_range_is_error_with_line) {
   expectOneError(loadConfigText(text, "c.xml"), lineOf(text, "<batching"), {"maxPaths=\"0\"", "out of range"});
 }
 
+TEST(Config, watcher_backend_is_read_and_defaults_to_auto) {
+  TempDir tmp;
+  LoadResult r = loadConfigText(minimal(tmp.str()), "c.xml");
+  ASSERT_TRUE(r.config.has_value()) << dump(r);
+  EXPECT_EQ(r.config->tuning.watcher, WatcherBackend::Auto);
+  r = loadConfigText(minimal(tmp.str(), "", "  <fsrelay><watcher backend=\" fanotify \"/></fsrelay>\n"), "c.xml");
+  ASSERT_TRUE(r.config.has_value()) << dump(r);
+  EXPECT_EQ(r.config->tuning.watcher, WatcherBackend::Fanotify);
+  EXPECT_GT(r.config->tuning.watcherLine, 0);
+}
+
+TEST(Config, unknown_watcher_backend_is_error_with_line) {
+  TempDir tmp;
+  const std::string text = minimal(tmp.str(), "", "  <fsrelay>\n    <watcher backend=\"kqueue\"/>\n  </fsrelay>\n");
+  expectOneError(loadConfigText(text, "c.xml"), lineOf(text, "<watcher"), {"kqueue", "auto, inotify or fanotify"});
+}
+
 // ---- numbers ----
 
 TEST(Config, port_not_a_number_is_error_with_line) {

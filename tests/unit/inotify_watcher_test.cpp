@@ -1,5 +1,6 @@
 // The inotify watcher against a real temp tree, time driven by hand: moves out and back in, the root's end.
 #include "core/watch/inotify_watcher.hpp"
+#include "tests/unit/watch_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,28 +15,8 @@ namespace fsrelay {
 namespace {
 
 namespace fs = std::filesystem;
-
-// "U:path", "W:path", "S:path", "D:path", "M:old>path", "overflow", "root-returned": the sink's calls in order.
-class RecordingSink final : public WatchSink {
- public:
-  void onChange(std::string_view rel, ChangeKind kind, bool, bool) override {
-    const char* k = kind == ChangeKind::Update ? "U:" : kind == ChangeKind::Write ? "W:" : kind == ChangeKind::Settle ? "S:" : "D:";
-    calls.push_back(k + std::string(rel));
-  }
-  void onMove(std::string_view from, std::string_view to, bool) override {
-    calls.push_back("M:" + std::string(from) + ">" + std::string(to));
-  }
-  void onOverflow(bool rootReturned) override { calls.push_back(rootReturned ? "root-returned" : "overflow"); }
-
-  bool saw(const std::string& call) const { return std::find(calls.begin(), calls.end(), call) != calls.end(); }
-  long indexOf(const std::string& call) const {
-    auto it = std::find(calls.begin(), calls.end(), call);
-    return it == calls.end() ? -1 : it - calls.begin();
-  }
-  std::vector<std::string> calls;
-};
-
-void touch(const fs::path& p) { std::ofstream(p) << "x\n"; }
+using test::RecordingSink;
+using test::touch;
 
 class InotifyWatcherTest : public ::testing::Test {
  protected:

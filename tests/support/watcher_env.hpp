@@ -1,0 +1,11 @@
+// Whether fanotify can be used on this machine (tests/support/watcher_env.cpp), for tests that depend on it.
+#pragma once
+
+#include <string>
+
+namespace fsrelay::test {
+
+// "" when a fanotify group with FAN_REPORT_DFID_NAME and a filesystem mark on dir can be made; else why not.
+std::string fanotifyUnavailable(const std::string& dir);
+
+}  // namespace fsrelay::test
