@@ -145,7 +145,9 @@ Engine::Root& Engine::rootFor(const std::string& watch) {
   copt.writeHoldMs = config_.tuning.writeHoldMs;
   copt.isTemp = [this](std::string_view name) { return tempNames_.isTemp(name); };
   root->coalescer = std::make_unique<Coalescer>(copt);
-  root->watcher = std::make_unique<InotifyWatcher>(watch, filter_, config_.inotify, config_.xfs);
+  auto watcher = std::make_unique<InotifyWatcher>(watch, filter_, config_.inotify, config_.xfs);
+  watcher->setWatchLimit(config_.tuning.watchLimitScan, config_.tuning.watchLimitScanSeconds);
+  root->watcher = std::move(watcher);
   root->sink = std::make_unique<Sink>(*root);
   std::unique_lock lock(controlMutex_);  // an http plugin created earlier may already serve /status
   roots_.push_back(std::move(root));
@@ -381,6 +383,8 @@ void Engine::describe() const {
   for (const auto& p : t.tempPatterns) std::cout << " " << p;
   std::cout << (t.tempPatterns.empty() ? " none\n" : "\n");
   std::cout << "  shutdown: timeoutSeconds=" << t.shutdownSeconds << "\n";
+  std::cout << "  watchLimit: action=" << (t.watchLimitScan ? "scan" : "fail")
+            << " scanSeconds=" << t.watchLimitScanSeconds << "\n";
   std::cout << "  log: level=" << t.logLevel << (config_.debug ? " (debug on)" : "") << "\n";
   std::cout << "  crontab: " << (config_.crontab.enabled ? "every " + std::to_string(config_.crontab.minutes) + " min" : "off")
             << "\n";
@@ -395,10 +399,20 @@ bool Engine::startWatching() {
       return false;
     }
     root->watches = root->watcher->watchCount();
+    publishUnwatched(*root);
     log::info("watching ", escapeBytes(root->conf.watch), ": ", root->watcher->watchCount(), " directories in ",
               monoMs() - t0, " ms");
   }
   return true;
+}
+
+void Engine::publishUnwatched(Root& root) {
+  std::size_t n = root.watcher->unwatchedCount();
+  if (n == 0 && root.unwatchedCount == 0) return;  // the common case: nothing to copy, no lock
+  auto paths = root.watcher->unwatched(kStatusUnwatchedMax);
+  std::lock_guard lock(root.unwatchedMutex);
+  root.unwatched = std::move(paths);
+  root.unwatchedCount = n;
 }
 
 std::vector<OwnedExclude> Engine::excludesFor(const Root& root, bool withCrontabGlobs) const {
@@ -560,6 +574,7 @@ void Engine::loop() {
       }
       if (root.overflowed) handleOverflow(root);
       root.watches = root.watcher->watchCount();
+      publishUnwatched(root);
       bool fullActive = false;
       for (auto* t : root.targets) fullActive = fullActive || t->fullSyncActive();
       root.coalescer->setPreciseDeletes(fullActive);

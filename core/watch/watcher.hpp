@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/coalesce/coalescer.hpp"
 
@@ -35,6 +36,10 @@ class Watcher {
   // Re-walks the tree and watches what is missing (after an overflow); reports nothing itself.
   virtual void rescan() = 0;
   virtual std::size_t watchCount() const = 0;
+  // Directories that could not be watched (the watch limit was reached) and are covered by periodic scans
+  // instead: the first max of them as absolute paths, and how many there are. Event-loop thread only.
+  virtual std::vector<std::string> unwatched(std::size_t /*max*/) const { return {}; }
+  virtual std::size_t unwatchedCount() const { return 0; }
 };
 
 }  // namespace fsrelay

@@ -101,6 +101,11 @@ ConfigWriter& ConfigWriter::retry(int limit, int initialMs, int maxMs) {
   return *this;
 }
 
+ConfigWriter& ConfigWriter::watchLimit(std::string attributes) {
+  watchLimit_ = std::move(attributes);
+  return *this;
+}
+
 ConfigWriter& ConfigWriter::logLevel(std::string level) {
   logLevel_ = std::move(level);
   return *this;
@@ -160,7 +165,7 @@ std::string ConfigWriter::text() const {
   for (const std::string& p : enabledPlugins_) x += "\t<plugin start=\"true\" name=" + q(p) + "/>\n";
   x += "    </sersync>\n";
   for (const std::string& p : pluginSections_) x += "\n    " + p + "\n";
-  if (stateDir_ || pluginDir_ || retry_ || logLevel_) {
+  if (stateDir_ || pluginDir_ || retry_ || logLevel_ || watchLimit_) {
     x += "\n    <fsrelay>\n";
     if (stateDir_) x += "\t<state dir=" + q(*stateDir_) + "/>\n";
     if (pluginDir_) x += "\t<plugins dir=" + q(*pluginDir_) + "/>\n";
@@ -168,6 +173,7 @@ std::string ConfigWriter::text() const {
       x += "\t<retry limit=" + q(std::to_string((*retry_)[0])) + " initialMs=" + q(std::to_string((*retry_)[1])) +
            " maxMs=" + q(std::to_string((*retry_)[2])) + "/>\n";
     if (logLevel_) x += "\t<log level=" + q(*logLevel_) + "/>\n";
+    if (watchLimit_) x += "\t<watchLimit " + *watchLimit_ + "/>\n";
     x += "    </fsrelay>\n";
   }
   x += "</head>\n";

@@ -35,6 +35,8 @@ class ConfigWriter {
   ConfigWriter& pluginDir(const std::filesystem::path& dir);
   ConfigWriter& retry(int limit, int initialMs, int maxMs);
   ConfigWriter& logLevel(std::string level);
+  // <fsrelay><watchLimit action=... scanSeconds=...>: raw attribute text, e.g. R"(action="scan" scanSeconds="1")".
+  ConfigWriter& watchLimit(std::string attributes);
   // <sersync><plugin start="true" name="NAME"/>: run that plugin's section alongside rsync (repeatable).
   ConfigWriter& enablePlugin(std::string name);
   // A plugin section written verbatim under <head>, e.g. "<plugin name=\"socket\">...</plugin>".
@@ -74,6 +76,7 @@ class ConfigWriter {
   std::optional<std::string> pluginDir_;
   std::optional<std::vector<int>> retry_;
   std::optional<std::string> logLevel_;
+  std::optional<std::string> watchLimit_;
   std::vector<std::string> enabledPlugins_;
   std::vector<std::string> pluginSections_;
   std::string hostIp_ = "localhost";
