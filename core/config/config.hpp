@@ -100,6 +100,10 @@ struct TuningConf {
   int writeHoldMs = 2000;       // a file still open for writing is sent at the latest this long after its first write
   int maxBatchPaths = 100000;   // paths per rsync invocation
   int shutdownSeconds = 30;     // SIGTERM: time allowed to flush pending work
+  // <watchLimit>: when fs.inotify.max_user_watches runs out, stop (false) or carry on and scan the
+  // directories that could not be watched every watchLimitScanSeconds (true).
+  bool watchLimitScan = false;
+  int watchLimitScanSeconds = 60;
   std::string logLevel = "info";
   std::string logFormat = "text";  // <log format>: "text" or "json" (JSON lines); --log-format overrides it
   // <fsrelay><rsync>: the rsync plugin's own settings that sersync's <rsync> has no place for.

@@ -451,6 +451,20 @@ class Loader {
                         opt(a, "timeoutSeconds", 1, t.shutdownSeconds);
                         leaf(e);
                       }},
+                     {"watchLimit", false,
+                      [&](const El& e) {
+                        AttrReader a(e, sink_, {"action", "scanSeconds"});
+                        if (std::optional<std::string> action = a.text("action")) {
+                          std::string v = lowerAscii(*action);
+                          if (v == "fail" || v == "scan")
+                            t.watchLimitScan = v == "scan";
+                          else
+                            sink_.error(a.line(), "action=\"" + config_detail::shortened(*action) +
+                                                      "\" on <watchLimit> is not one of fail, scan");
+                        }
+                        opt(a, "scanSeconds", 1, t.watchLimitScanSeconds);
+                        leaf(e);
+                      }},
                      {"log", false,
                       [&](const El& e) {
                         AttrReader a(e, sink_, {"level", "format"});

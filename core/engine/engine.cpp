@@ -342,6 +342,7 @@ bool Engine::prepare() {
       return false;
     }
     root->watcher = std::move(choice.watcher);
+    root->watcher->setWatchLimit(config_.tuning.watchLimitScan, config_.tuning.watchLimitScanSeconds);
     root->watcherNote = std::move(choice.note);
   }
   if (ok && targets_.empty()) {
@@ -397,6 +398,8 @@ void Engine::describe() const {
   for (const auto& p : t.tempPatterns) std::cout << " " << p;
   std::cout << (t.tempPatterns.empty() ? " none\n" : "\n");
   std::cout << "  shutdown: timeoutSeconds=" << t.shutdownSeconds << "\n";
+  std::cout << "  watchLimit: action=" << (t.watchLimitScan ? "scan" : "fail")
+            << " scanSeconds=" << t.watchLimitScanSeconds << "\n";
   std::cout << "  log: level=" << t.logLevel << (config_.debug ? " (debug on)" : "")
             << " format=" << (options_.logFormat.empty() ? t.logFormat : options_.logFormat + " (--log-format)") << "\n";
   std::cout << "  crontab: " << (config_.crontab.enabled ? "every " + std::to_string(config_.crontab.minutes) + " min" : "off")
@@ -412,6 +415,7 @@ bool Engine::startWatching() {
       return false;
     }
     root->watches = root->watcher->watchCount();
+    publishUnwatched(*root);
     if (!root->watcherNote.empty()) log::info(root->watcherNote);
     if (std::string_view(root->watcher->backend()) == "fanotify")
       log::info("watching ", escapeBytes(root->conf.watch), " with fanotify (one mark on its whole file system, "
@@ -421,6 +425,15 @@ bool Engine::startWatching() {
                 monoMs() - t0, " ms (inotify)");
   }
   return true;
+}
+
+void Engine::publishUnwatched(Root& root) {
+  std::size_t n = root.watcher->unwatchedCount();
+  if (n == 0 && root.unwatchedCount == 0) return;  // the common case: nothing to copy, no lock
+  auto paths = root.watcher->unwatched(kStatusUnwatchedMax);
+  std::lock_guard lock(root.unwatchedMutex);
+  root.unwatched = std::move(paths);
+  root.unwatchedCount = n;
 }
 
 std::vector<OwnedExclude> Engine::excludesFor(const Root& root, bool withCrontabGlobs) const {
@@ -592,6 +605,7 @@ void Engine::loop() {
       }
       if (root.overflowed) handleOverflow(root);
       root.watches = root.watcher->watchCount();
+      publishUnwatched(root);
       bool fullActive = false;
       for (auto* t : root.targets) fullActive = fullActive || t->fullSyncActive();
       root.coalescer->setPreciseDeletes(fullActive);

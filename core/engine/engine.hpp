@@ -75,6 +75,8 @@ class Engine final : public HostControl {
   bool addTarget(const LoadedPlugin& plugin, const std::string& name, Root& root, const PluginSettings& settings,
                  int line);
   void error(int line, const std::string& message) const;
+  // Copies the root watcher's unwatched directories where status requests read them.
+  void publishUnwatched(Root& root);
   bool startWatching();
   void loop();
   void shutdown();

@@ -3,12 +3,16 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/engine/engine.hpp"
 
 namespace fsrelay {
+
+// How many unwatched directories the status names (the count is always complete).
+constexpr std::size_t kStatusUnwatchedMax = 100;
 
 struct Engine::Root {
   LocalPathConf conf;  // only watch is used: a root may come from <sersync> or from a plugin section
@@ -21,6 +25,10 @@ struct Engine::Root {
   bool rootReturned = false;  // the overflow is the root coming back after it was removed or moved away
   bool fullSyncJournaled = false;  // the journal holds "F root" since its last checkpoint
   std::atomic<std::size_t> watches{0};  // read by status requests on plugin threads
+  // The watcher's unwatched directories (watch limit reached), copied for status requests on plugin threads.
+  mutable std::mutex unwatchedMutex;
+  std::vector<std::string> unwatched;  // the first kStatusUnwatchedMax
+  std::size_t unwatchedCount = 0;
 };
 
 }  // namespace fsrelay

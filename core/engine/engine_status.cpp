@@ -108,6 +108,17 @@ std::string Engine::statusJson() const {
     json::appendPath(out, "path", roots_[i]->conf.watch);
     field(out, "watches", static_cast<std::int64_t>(roots_[i]->watches.load()));
     field(out, "targets", static_cast<std::int64_t>(roots_[i]->targets.size()));
+    {
+      std::lock_guard ulock(roots_[i]->unwatchedMutex);
+      // Directories the watch limit left unwatched, scanned every <watchLimit scanSeconds> instead.
+      field(out, "unwatched_count", static_cast<std::int64_t>(roots_[i]->unwatchedCount));
+      out += ",\"unwatched\":[";
+      for (std::size_t u = 0; u < roots_[i]->unwatched.size(); ++u) {
+        if (u) out += ",";
+        json::appendString(out, roots_[i]->unwatched[u]);  // lossy for non-UTF-8 names: a hint, not a key
+      }
+      out += "]";
+    }
     out += "}";
   }
   out += "],\"targets\":[";

@@ -61,27 +61,19 @@ int InotifyWatcher::addWatch(const std::string& dirRel) {
   if (wd < 0) return errno;
   struct stat st {};
   if (::lstat(abs.c_str(), &st) != 0) st = {};
-  auto [it, fresh] = dirs_.try_emplace(wd);
-  if (!fresh && it->second.path != dirRel) {
-    // The same inode under a new path (moved back in, or found by a scan before its rename was read).
-    auto old = pathWd_.find(it->second.path);
-    if (old != pathWd_.end() && old->second == wd) pathWd_.erase(old);
-  }
-  it->second = WatchedDir{dirRel, st.st_dev, st.st_ino};
-  pathWd_[dirRel] = wd;
+  // The same wd under a new path (the same inode moved back in, or found by a scan before its rename was
+  // read) moves to this node; a directory replaced at this path leaves its old wd behind (see setInfo).
+  tree_.setInfo(tree_.ensure(dirRel), DirTree::Info{wd, st.st_dev, st.st_ino});
   if (dirRel.empty()) rootWd_ = wd;
   return 0;
 }
 
 void InotifyWatcher::unmap(int wd) {
-  auto it = dirs_.find(wd);
-  if (it == dirs_.end()) return;
-  auto p = pathWd_.find(it->second.path);
-  if (p != pathWd_.end() && p->second == wd) pathWd_.erase(p);
-  dirs_.erase(it);
+  std::uint32_t node = tree_.nodeOfWd(wd);
+  if (node != DirTree::kNone) tree_.clearWatch(node);
 }
 
-bool InotifyWatcher::stillThere(const std::string& rel, const WatchedDir& d) const {
+bool InotifyWatcher::stillThere(const std::string& rel, const DirTree::Info& d) const {
   std::string abs = rel.empty() ? root_ : root_ + "/" + rel;
   struct stat st;
   return ::lstat(abs.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == d.dev && st.st_ino == d.ino;
@@ -123,32 +115,156 @@ bool InotifyWatcher::start(std::string* error) {
   bool ok = true;
   walkTree(root_, "", filter_, forceStat_, [&](const WalkEntry& e) {
     if (!ok || e.type != EntryType::Dir || e.excluded) return false;
-    int r = addWatch(std::string(e.rel));
-    if (r == ENOSPC) {
-      *error = limitMessage(std::string(e.rel));
-      ok = false;
-      return false;
+    if (!scanUnwatched_) {
+      int r = addWatch(std::string(e.rel));
+      if (r == ENOSPC) {
+        *error = limitMessage(std::string(e.rel));
+        ok = false;
+        return false;
+      }
+      return r == 0;
     }
-    return r == 0;
+    return watchOrCover(std::string(e.rel), nullptr) == 0;
   });
+  if (ok && !unwatched_.empty())
+    log::warn(escapeBytes(root_), ": ", unwatched_.size(), " directories (with everything below them) are not "
+              "watched but scanned every ", scanEveryMs_ / 1000, " s; the status lists them");
   return ok;
 }
 
-void InotifyWatcher::watchTree(const std::string& dirRel, WatchSink* sink) {
-  int rc = addWatch(dirRel);
-  if (rc != 0) {
-    if (rc == ENOSPC && !limitWarned_) {
-      log::error(limitMessage(dirRel));
-      limitWarned_ = true;
-    }
-    return;
+void InotifyWatcher::setWatchLimit(bool scan, int scanSeconds) {
+  scanUnwatched_ = scan;
+  scanEveryMs_ = static_cast<std::int64_t>(scanSeconds) * 1000;
+}
+
+namespace {
+bool isAtOrBelow(const std::string& path, const std::string& top) {
+  return top.empty() || path == top ||
+         (path.size() > top.size() && path.compare(0, top.size(), top) == 0 && path[top.size()] == '/');
+}
+}  // namespace
+
+bool InotifyWatcher::underUnwatched(const std::string& rel) const {
+  if (unwatched_.empty()) return false;
+  // rel and each of its ancestors: a few lookups, where a range search would have to skip siblings.
+  for (std::string p = rel;;) {
+    if (unwatched_.count(p)) return true;
+    auto slash = p.rfind('/');
+    if (slash == std::string::npos) return false;
+    p.resize(slash);
   }
+}
+
+int InotifyWatcher::coverIfFull(int rc, const std::string& dirRel, WatchSink* sink) {
+  if (rc == 0 && !unwatched_.empty()) unwatched_.erase(dirRel);  // watchable again (the limit was raised)
+  if (rc != ENOSPC) return rc;
+  if (!limitWarned_) {
+    limitWarned_ = true;
+    if (scanUnwatched_)
+      log::warn(limitMessage(dirRel), ". Carrying on (<watchLimit action=\"scan\">): each directory that cannot be "
+                "watched is scanned every ", scanEveryMs_ / 1000, " s instead, so its changes arrive that late");
+    else
+      log::error(limitMessage(dirRel), ". Changes below it are not seen (<watchLimit action=\"scan\"> would scan "
+                 "such directories instead)");
+  }
+  if (!scanUnwatched_ || unwatched_.count(dirRel)) return rc;
+  Listing seen = snapshot(dirRel);
+  // Found at runtime (created or moved in): what is in it is new to the targets, as in watchTree.
+  if (sink)
+    for (const auto& [rel, st] : seen) sink->onChange(rel, ChangeKind::Update, st.isDir, true);
+  unwatched_.emplace(dirRel, std::move(seen));
+  return rc;
+}
+
+InotifyWatcher::Listing InotifyWatcher::snapshot(const std::string& top) const {
+  Listing out;
+  walkTree(root_, top, filter_, forceStat_, [&](const WalkEntry& e) {
+    if (e.excluded) return false;
+    struct stat st;
+    std::string abs = root_ + "/" + std::string(e.rel);
+    if (::lstat(abs.c_str(), &st) != 0) return false;
+    out.emplace(std::string(e.rel), Stamp{st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec,
+                                          st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+                                          static_cast<std::int64_t>(st.st_size), S_ISDIR(st.st_mode)});
+    return true;
+  });
+  return out;
+}
+
+void InotifyWatcher::scanUnwatched(WatchSink& sink) {
+  // A listing compared with the last one: new or changed entries (ctime moves on any change of data,
+  // metadata or name) are sent as updates, missing ones as deletes. Simpler than asking for a full sync
+  // of each subtree, and it costs one walk of just these directories, not of the root.
+  for (auto it = unwatched_.begin(); it != unwatched_.end();) {
+    const std::string& top = it->first;
+    Listing& seen = it->second;
+    struct stat st;
+    std::string abs = root_ + "/" + top;
+    if (::lstat(abs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      // Gone: its watched parent reported that (and dropUnwatched ran); a leftover is dropped here.
+      it = unwatched_.erase(it);
+      continue;
+    }
+    auto now = snapshot(top);
+    for (const auto& [rel, stamp] : now) {
+      auto old = seen.find(rel);
+      if (old == seen.end())
+        sink.onChange(rel, ChangeKind::Update, stamp.isDir, true);
+      else if (old->second.ctimeNs != stamp.ctimeNs || old->second.mtimeNs != stamp.mtimeNs ||
+               old->second.size != stamp.size || old->second.isDir != stamp.isDir)
+        sink.onChange(rel, ChangeKind::Update, stamp.isDir, false);
+    }
+    if (toggles_.del) {
+      for (const auto& [rel, stamp] : seen) {
+        if (now.count(rel)) continue;
+        // Only the topmost of what went: the target's delete takes what is below it.
+        auto slash = rel.rfind('/');
+        std::string parent = slash == std::string::npos ? std::string() : rel.substr(0, slash);
+        if (parent != top && !now.count(parent)) continue;
+        sink.onChange(rel, ChangeKind::Delete, stamp.isDir, false);
+      }
+    }
+    seen = std::move(now);
+    ++it;
+  }
+}
+
+void InotifyWatcher::dropUnwatched(const std::string& dirRel) {
+  auto it = unwatched_.lower_bound(dirRel);
+  while (it != unwatched_.end() && isAtOrBelow(it->first, dirRel)) it = unwatched_.erase(it);
+}
+
+void InotifyWatcher::renameUnwatched(const std::string& from, const std::string& to) {
+  std::map<std::string, Listing> moved;
+  auto it = unwatched_.lower_bound(from);
+  while (it != unwatched_.end() && isAtOrBelow(it->first, from)) {
+    Listing renamed;
+    for (auto& [rel, st] : it->second) renamed.emplace(to + rel.substr(from.size()), st);
+    moved.emplace(to + it->first.substr(from.size()), std::move(renamed));
+    it = unwatched_.erase(it);
+  }
+  for (auto& [top, listing] : moved) unwatched_[top] = std::move(listing);
+}
+
+std::vector<std::string> InotifyWatcher::unwatched(std::size_t max) const {
+  std::vector<std::string> out;
+  for (auto it = unwatched_.begin(); it != unwatched_.end() && out.size() < max; ++it)
+    out.push_back(root_ + "/" + it->first);
+  return out;
+}
+
+void InotifyWatcher::watchTree(const std::string& dirRel, WatchSink* sink) {
+  if (watchOrCover(dirRel, sink) != 0) return;
   walkTree(root_, dirRel, filter_, forceStat_, [&](const WalkEntry& e) {
     if (e.excluded) return false;
     bool isDir = e.type == EntryType::Dir;
     if (isDir) {
       if (!toggles_.createFolder) return false;
-      if (addWatch(std::string(e.rel)) != 0) return false;
+      std::string rel(e.rel);
+      int rc = addWatch(rel);
+      if (rc != 0 && rc != ENOSPC) return false;
+      if (sink) sink->onChange(rel, ChangeKind::Update, true, true);
+      return coverIfFull(rc, rel, sink) == 0;  // covered: its scan listing reported what is in it
     }
     if (sink) sink->onChange(e.rel, ChangeKind::Update, isDir, true);
     return true;
@@ -156,49 +272,37 @@ void InotifyWatcher::watchTree(const std::string& dirRel, WatchSink* sink) {
 }
 
 void InotifyWatcher::forgetTree(const std::string& dirRel) {
-  auto it = pathWd_.lower_bound(dirRel);
-  while (it != pathWd_.end() &&
-         (it->first == dirRel || (it->first.size() > dirRel.size() && it->first.compare(0, dirRel.size(), dirRel) == 0 &&
-                                  it->first[dirRel.size()] == '/'))) {
-    ::inotify_rm_watch(fd_, it->second);
-    dirs_.erase(it->second);
-    it = pathWd_.erase(it);
-  }
+  if (!unwatched_.empty()) dropUnwatched(dirRel);
+  std::uint32_t top = tree_.find(dirRel);
+  if (top == DirTree::kNone) return;
+  tree_.forEachIn(top, [&](std::uint32_t n) {
+    if (tree_.info(n).wd >= 0) ::inotify_rm_watch(fd_, tree_.info(n).wd);
+  });
+  tree_.erase(top);
 }
 
 void InotifyWatcher::forgetMovedOut(const std::string& dirRel) {
   // The subtree may be in the tree again by now (moved back in before the first move was read, or
   // before its hold ran out): the inode is the same, so inotify handed out the same watch descriptors,
   // and removing them would leave it unwatched for good. Its path names the same inode exactly then.
-  auto it = pathWd_.lower_bound(dirRel);
-  while (it != pathWd_.end() &&
-         (it->first == dirRel || (it->first.size() > dirRel.size() && it->first.compare(0, dirRel.size(), dirRel) == 0 &&
-                                  it->first[dirRel.size()] == '/'))) {
-    auto d = dirs_.find(it->second);
-    bool ours = d != dirs_.end() && d->second.path == it->first;
-    if (ours && stillThere(it->first, d->second)) {
-      ++it;
-      continue;
-    }
-    ::inotify_rm_watch(fd_, it->second);
-    if (ours) dirs_.erase(d);
-    it = pathWd_.erase(it);
+  std::uint32_t top = tree_.find(dirRel);
+  if (top == DirTree::kNone) return;
+  std::vector<std::uint32_t> nodes;
+  tree_.forEachIn(top, [&](std::uint32_t n) { nodes.push_back(n); });
+  std::vector<std::uint32_t> gone;
+  for (std::uint32_t n : nodes) {
+    const auto& info = tree_.info(n);
+    if (info.wd < 0 || stillThere(tree_.path(n), info)) continue;
+    ::inotify_rm_watch(fd_, info.wd);
+    gone.push_back(n);
   }
+  // Children first: clearing a watch prunes a node left with nothing, and then its parent may follow.
+  for (auto it = gone.rbegin(); it != gone.rend(); ++it) tree_.clearWatch(*it);
 }
 
 void InotifyWatcher::renameTree(const std::string& from, const std::string& to) {
-  std::vector<std::pair<std::string, int>> moved;
-  auto it = pathWd_.lower_bound(from);
-  while (it != pathWd_.end() &&
-         (it->first == from || (it->first.size() > from.size() && it->first.compare(0, from.size(), from) == 0 &&
-                                it->first[from.size()] == '/'))) {
-    moved.emplace_back(to + it->first.substr(from.size()), it->second);
-    it = pathWd_.erase(it);
-  }
-  for (auto& [path, wd] : moved) {
-    dirs_[wd].path = path;
-    pathWd_[path] = wd;
-  }
+  tree_.move(from, to);
+  if (!unwatched_.empty()) renameUnwatched(from, to);
 }
 
 void InotifyWatcher::hold(std::uint32_t cookie, HeldMove move) {
@@ -234,9 +338,11 @@ void InotifyWatcher::loseRoot(std::int64_t nowMs, const char* what) {
   metrics::add("roots_lost", 1);
   // After a move the old watches still see the old tree, which is no longer ours; after a removal the
   // kernel has dropped them already and this is a no-op.
-  for (const auto& [wd, d] : dirs_) ::inotify_rm_watch(fd_, wd);
-  dirs_.clear();
-  pathWd_.clear();
+  tree_.forEachIn(0, [&](std::uint32_t n) {
+    if (tree_.info(n).wd >= 0) ::inotify_rm_watch(fd_, tree_.info(n).wd);
+  });
+  tree_.clear();
+  unwatched_.clear();  // the full sync after the root returns covers them; restoreRoot finds them again
   rootWd_ = -1;
   rootLost_ = true;
   rootPollMs_ = nowMs + kRootPollMs;
@@ -256,15 +362,16 @@ bool InotifyWatcher::restoreRoot() {
   restoreWarned_ = false;
   walkTree(root_, "", filter_, forceStat_, [&](const WalkEntry& e) {
     if (e.type != EntryType::Dir || e.excluded) return false;
-    return addWatch(std::string(e.rel)) == 0;
+    return watchOrCover(std::string(e.rel), nullptr) == 0;
   });
-  log::info(escapeBytes(root_), " is there again: watching ", dirs_.size(),
+  log::info(escapeBytes(root_), " is there again: watching ", tree_.watchCount(),
             " directories and running a full sync of it to every remote");
   return true;
 }
 
 void InotifyWatcher::readEvents(WatchSink& sink, std::int64_t nowMs) {
   alignas(inotify_event) char buf[64 * 1024];
+  std::string rel;  // reused: no allocation per event once it has grown to the longest path
   for (;;) {
     ssize_t n = ::read(fd_, buf, sizeof buf);
     if (n <= 0) {
@@ -280,8 +387,7 @@ void InotifyWatcher::readEvents(WatchSink& sink, std::int64_t nowMs) {
       }
       if (ev->wd == rootWd_ && (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))) {
         // Renamed and back again, or a parent renamed onto the same path: still the root we watch.
-        auto rootDir = dirs_.find(rootWd_);
-        if ((ev->mask & IN_MOVE_SELF) && rootDir != dirs_.end() && stillThere("", rootDir->second)) continue;
+        if ((ev->mask & IN_MOVE_SELF) && tree_.info(0).wd == rootWd_ && stillThere("", tree_.info(0))) continue;
         loseRoot(nowMs, (ev->mask & IN_MOVE_SELF)     ? "was moved away"
                         : (ev->mask & IN_DELETE_SELF) ? "was removed"
                                                       : "was removed or its file system unmounted");
@@ -291,9 +397,10 @@ void InotifyWatcher::readEvents(WatchSink& sink, std::int64_t nowMs) {
         unmap(ev->wd);
         continue;
       }
-      auto dirIt = dirs_.find(ev->wd);
-      if (dirIt == dirs_.end() || ev->len == 0) continue;
-      std::string rel = joinRel(dirIt->second.path, std::string_view(ev->name));
+      if (ev->len == 0) continue;
+      std::uint32_t node = tree_.nodeOfWd(ev->wd);
+      if (node == DirTree::kNone) continue;
+      tree_.joinPath(node, std::string_view(ev->name), rel);
       bool isDir = (ev->mask & IN_ISDIR) != 0;
       if (filter_.excludedSelf(rel, isDir)) {
         // Renamed to an excluded name: for the targets it is gone.
@@ -327,8 +434,11 @@ void InotifyWatcher::readEvents(WatchSink& sink, std::int64_t nowMs) {
             walkTree(root_, rel, filter_, forceStat_, [&](const WalkEntry& e) {
               if (e.excluded) return false;
               bool dir = e.type == EntryType::Dir;
-              if (dir && toggles_.createFolder) addWatch(std::string(e.rel));
               if (toggles_.moveTo) sink.onChange(e.rel, ChangeKind::Update, dir, true);
+              // The walk goes on below a directory that cannot be watched: its entries are sent under the
+              // new name here, and its scan listing (renamed along, or taken now) sees only later changes.
+              if (dir && toggles_.createFolder && !underUnwatched(std::string(e.rel)))
+                watchOrCover(std::string(e.rel), nullptr);
               return true;
             });
           }
@@ -374,6 +484,7 @@ std::optional<std::int64_t> InotifyWatcher::nextDeadline() const {
   for (auto& [cookie, m] : held_)
     if (!best || m.deadlineMs < *best) best = m.deadlineMs;
   if (rootLost_ && (!best || rootPollMs_ < *best)) best = rootPollMs_;
+  if (!unwatched_.empty() && nextScanMs_ > 0 && (!best || nextScanMs_ < *best)) best = nextScanMs_;
   return best;
 }
 
@@ -382,6 +493,14 @@ void InotifyWatcher::tick(WatchSink& sink, std::int64_t nowMs) {
   for (auto& [cookie, m] : held_)
     if (m.deadlineMs <= nowMs) due.push_back(cookie);
   for (auto c : due) releaseMove(sink, c);
+  if (!unwatched_.empty()) {
+    if (nextScanMs_ == 0) {
+      nextScanMs_ = nowMs + scanEveryMs_;
+    } else if (nextScanMs_ <= nowMs) {
+      nextScanMs_ = nowMs + scanEveryMs_;
+      scanUnwatched(sink);
+    }
+  }
   if (rootLost_ && rootPollMs_ <= nowMs) {
     rootPollMs_ = nowMs + kRootPollMs;
     // Whatever happened in the root while it was not watched, and what its children's deletes took
@@ -395,7 +514,7 @@ void InotifyWatcher::rescan() {
   addWatch("");
   walkTree(root_, "", filter_, forceStat_, [&](const WalkEntry& e) {
     if (e.type != EntryType::Dir || e.excluded) return false;
-    return addWatch(std::string(e.rel)) == 0;
+    return watchOrCover(std::string(e.rel), nullptr) == 0;
   });
 }
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/coalesce/coalescer.hpp"
 
@@ -37,6 +38,12 @@ class Watcher {
   // Kernel watches held (inotify: one per directory; fanotify: none, its one mark covers the file system).
   virtual std::size_t watchCount() const = 0;
   virtual const char* backend() const = 0;  // "inotify" or "fanotify", for logs, --check and status
+  // Directories that could not be watched (the watch limit was reached) and are covered by periodic scans
+  // instead: the first max of them as absolute paths, and how many there are. Event-loop thread only.
+  virtual std::vector<std::string> unwatched(std::size_t /*max*/) const { return {}; }
+  virtual std::size_t unwatchedCount() const { return 0; }
+  // <watchLimit>: what to do when a per-directory watch cannot be had (backends without such watches ignore it).
+  virtual void setWatchLimit(bool /*scan*/, int /*scanSeconds*/) {}
 };
 
 }  // namespace fsrelay

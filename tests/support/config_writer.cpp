@@ -101,6 +101,11 @@ ConfigWriter& ConfigWriter::retry(int limit, int initialMs, int maxMs) {
   return *this;
 }
 
+ConfigWriter& ConfigWriter::watchLimit(std::string attributes) {
+  watchLimit_ = std::move(attributes);
+  return *this;
+}
+
 ConfigWriter& ConfigWriter::logLevel(std::string level) {
   logLevel_ = std::move(level);
   return *this;
@@ -165,7 +170,7 @@ std::string ConfigWriter::text() const {
   for (const std::string& p : enabledPlugins_) x += "\t<plugin start=\"true\" name=" + q(p) + "/>\n";
   x += "    </sersync>\n";
   for (const std::string& p : pluginSections_) x += "\n    " + p + "\n";
-  if (stateDir_ || pluginDir_ || retry_ || logLevel_ || watcher_) {
+  if (stateDir_ || pluginDir_ || retry_ || logLevel_ || watchLimit_ || watcher_) {
     x += "\n    <fsrelay>\n";
     if (stateDir_) x += "\t<state dir=" + q(*stateDir_) + "/>\n";
     if (pluginDir_) x += "\t<plugins dir=" + q(*pluginDir_) + "/>\n";
@@ -174,6 +179,7 @@ std::string ConfigWriter::text() const {
            " maxMs=" + q(std::to_string((*retry_)[2])) + "/>\n";
     if (logLevel_) x += "\t<log level=" + q(*logLevel_) + "/>\n";
     if (watcher_) x += "\t<watcher backend=" + q(*watcher_) + "/>\n";
+    if (watchLimit_) x += "\t<watchLimit " + *watchLimit_ + "/>\n";
     x += "    </fsrelay>\n";
   }
   x += "</head>\n";

@@ -36,6 +36,8 @@ class ConfigWriter {
   ConfigWriter& retry(int limit, int initialMs, int maxMs);
   ConfigWriter& logLevel(std::string level);
   ConfigWriter& watcher(std::string backend);  // <watcher backend>, as written
+  // <fsrelay><watchLimit action=... scanSeconds=...>: raw attribute text, e.g. R"(action="scan" scanSeconds="1")".
+  ConfigWriter& watchLimit(std::string attributes);
   // <sersync><plugin start="true" name="NAME"/>: run that plugin's section alongside rsync (repeatable).
   ConfigWriter& enablePlugin(std::string name);
   // A plugin section written verbatim under <head>, e.g. "<plugin name=\"socket\">...</plugin>".
@@ -76,6 +78,7 @@ class ConfigWriter {
   std::optional<std::vector<int>> retry_;
   std::optional<std::string> logLevel_;
   std::optional<std::string> watcher_;
+  std::optional<std::string> watchLimit_;
   std::vector<std::string> enabledPlugins_;
   std::vector<std::string> pluginSections_;
   std::string hostIp_ = "localhost";
