@@ -11,7 +11,8 @@ class Engine;
 // A cheap picture of the whole daemon, for one status line (Engine::summary()).
 struct EngineSummary {
   bool ready = false;
-  std::size_t dirs = 0;          // watched directories, every root
+  std::size_t dirs = 0;          // watched directories, every inotify root
+  std::size_t fanotifyRoots = 0; // roots seen through a fanotify mark (no per-directory watches to count)
   std::size_t queued = 0;        // changes waiting, every target
   std::size_t targets = 0;
   std::size_t inSync = 0;        // targets with nothing queued or in flight, not failing, no fail-log entries

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/engine/engine.hpp"
@@ -18,6 +19,8 @@ struct Engine::Root {
   LocalPathConf conf;  // only watch is used: a root may come from <sersync> or from a plugin section
   std::unique_ptr<Watcher> watcher;  // chosen in Engine::prepare() once every root is known
   std::string watcherNote;  // why auto did not pick fanotify, if it did not
+  // False until prepare() has set the watcher (a plugin may ask for the status before that).
+  bool usesFanotify() const { return watcher && std::string_view(watcher->backend()) == "fanotify"; }
   std::unique_ptr<Coalescer> coalescer;
   std::unique_ptr<Sink> sink;
   std::vector<Target*> targets;

@@ -22,8 +22,10 @@ std::string Engine::statusText() const {
   std::size_t inSync = 0;
   std::string body;
   for (const auto& root : roots_) {
-    body += "root " + escapeBytes(root->conf.watch) + ": " + std::to_string(root->watches.load()) +
-            " directories watched\n";
+    body += "root " + escapeBytes(root->conf.watch) + ": " +
+            (root->usesFanotify() ? std::string("watched with fanotify (one mark on its file system)")
+                               : std::to_string(root->watches.load()) + " directories watched") +
+            "\n";
     for (const Target* t : root->targets) {
       const std::size_t failLogged = failLog_->sizeFor(t->name());
       const TargetStats s = t->stats();
@@ -49,7 +51,10 @@ EngineSummary Engine::summary() const {
   if (closing_) return sum;
   sum.ready = ready_;
   sum.targets = targets_.size();
-  for (const auto& root : roots_) sum.dirs += root->watches.load();
+  for (const auto& root : roots_) {
+    if (root->usesFanotify()) ++sum.fanotifyRoots;
+    else sum.dirs += root->watches.load();
+  }
   for (const auto& t : targets_) {
     const TargetStats s = t->stats();
     const std::size_t failLogged = failLog_->sizeFor(t->name());

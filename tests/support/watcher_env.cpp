@@ -25,13 +25,17 @@ std::string fanotifyUnavailable(const std::string& dir) {
   return why;
 }
 
+bool suiteUsesFanotify() {
+  const char* backend = std::getenv("FSRELAY_WATCHER");
+  return backend && std::string(backend) == "fanotify";
+}
+
 namespace {
 
 class WatcherBackendEnvironment final : public ::testing::Environment {
  public:
   void SetUp() override {
-    const char* backend = std::getenv("FSRELAY_WATCHER");
-    if (!backend || std::string(backend) != "fanotify") return;
+    if (!suiteUsesFanotify()) return;
     const char* tmp = std::getenv("TMPDIR");
     std::string why = fanotifyUnavailable(tmp && *tmp ? tmp : "/tmp");
     if (!why.empty()) GTEST_SKIP() << "FSRELAY_WATCHER=fanotify, but fanotify is not available here: " << why;

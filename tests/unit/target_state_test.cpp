@@ -86,6 +86,18 @@ TEST(ServiceStatusLine, counts_dirs_queue_and_targets_in_sync) {
   EXPECT_TRUE(serviceStatusLine(s).starts_with("starting: watching 1234 dirs"));
 }
 
+TEST(ServiceStatusLine, fanotify_roots_are_counted_as_roots_not_directories) {
+  EngineSummary s;
+  s.ready = true;
+  s.targets = 1;
+  s.inSync = 1;
+  s.fanotifyRoots = 2;
+  EXPECT_EQ(serviceStatusLine(s), "watching 2 roots with fanotify; queue 0; 1/1 targets in sync");
+  s.fanotifyRoots = 1;
+  s.dirs = 40;
+  EXPECT_EQ(serviceStatusLine(s), "watching 1 root with fanotify and 40 dirs with inotify; queue 0; 1/1 targets in sync");
+}
+
 TEST(ServiceStatusLine, ready_line_says_how_many_initial_syncs_still_retry) {
   EngineSummary s;
   s.ready = true;
