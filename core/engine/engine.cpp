@@ -2,6 +2,7 @@
 #include "core/engine/engine.hpp"
 #include "core/engine/engine_root.hpp"
 
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -542,6 +543,8 @@ void Engine::loop() {
                                 logFormat != "json",
                             log::enabled(log::Level::Debug) ? 1000 : 10000, STDERR_FILENO);
   std::int64_t lastCheckpoint = 0;
+  std::int64_t trimmedAtEvents = 0;
+  std::int64_t lastTrimMs = 0;
 
   for (;;) {
     std::int64_t now = monoMs();
@@ -620,6 +623,13 @@ void Engine::loop() {
       }
     }
     if (journal_) journalTurn(now, readStartNs, &lastCheckpoint);
+    // A drained burst gives its queue memory back: glibc keeps freed heap for reuse, so a daemon that once
+    // held 1,000,000 pending changes would otherwise stay at that peak for good (docs/benchmarks.md).
+    if (const auto events = metrics::get("events"); events != trimmedAtEvents && now - lastTrimMs >= 1000 && allIdle()) {
+      ::malloc_trim(0);
+      trimmedAtEvents = events;
+      lastTrimMs = now;
+    }
     log::flushSuppressed();  // a repeat summary is due at most a second after its window ends
     progress.tick(now, targets_);
     eventRates_.observe(now, static_cast<std::uint64_t>(metrics::get("events")));
