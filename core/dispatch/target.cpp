@@ -520,7 +520,11 @@ void Target::deliverFullSync(std::function<std::vector<OwnedExclude>()> excludes
   fullTried_ = true;
   host_->syncProgress().end(msSince(Clock::time_point{}), status == sdk::Status::Ok);
   if (status == sdk::Status::Ok) {
-    log::info(opt_.name, ": full sync done in ", msSince(t0), " ms");
+    // A plugin that reported progress gets the engine's fuller line (core/engine/progress_report); one
+    // "done" line a sync is enough.
+    const bool reported = host_->syncProgress().view(msSince(Clock::time_point{})).reported;
+    if (reported) log::debug(opt_.name, ": full sync done in ", msSince(t0), " ms");
+    else log::info(opt_.name, ": full sync done in ", msSince(t0), " ms");
     metrics::add("full_syncs", 1);
   } else if (status == sdk::Status::Retry && !life_.abort.load()) {
     if (!fullSync_) fullSync_ = std::move(excludesFn);

@@ -111,24 +111,29 @@ ProgressReporter::ProgressReporter(bool terminal, std::int64_t everyMs, int fd)
 
 ProgressReporter::~ProgressReporter() { clearBars(); }
 
+// What is on the screen is the log's to know: a log line written since the last draw has cleared the bars.
+std::string ProgressReporter::eraseShown() {
+  const std::size_t shown = log::takeOverlay();
+  std::string out = "\r";
+  if (shown > 1) out += "\033[" + std::to_string(shown - 1) + "A";
+  return out + "\033[J";
+}
+
 void ProgressReporter::clearBars() {
   if (barsShown_ == 0) return;
-  std::string out = "\r";
-  if (barsShown_ > 1) out += "\033[" + std::to_string(barsShown_ - 1) + "A";
-  out += "\033[J";
+  const std::string out = eraseShown();
   [[maybe_unused]] auto n = ::write(fd_, out.data(), out.size());
   barsShown_ = 0;
 }
 
 void ProgressReporter::drawBars(const std::vector<std::string>& lines) {
-  // Back to the first bar's line, clear down, draw again; the cursor stays at the end of the last bar, so
-  // a log line written meanwhile (by another thread) starts there and the next redraw goes below it.
-  std::string out = "\r";
-  if (barsShown_ > 1) out += "\033[" + std::to_string(barsShown_ - 1) + "A";
-  out += "\033[J";
+  // Back to the first bar's line, clear down, draw again. A log line written meanwhile (by any thread) clears
+  // the bars itself and takes their place; this redraw then goes below it.
+  std::string out = eraseShown();
   for (std::size_t i = 0; i < lines.size(); ++i) out += (i ? "\n" : "") + lines[i];
   [[maybe_unused]] auto n = ::write(fd_, out.data(), out.size());
   barsShown_ = lines.size();
+  log::setOverlay(barsShown_);
 }
 
 void ProgressReporter::tick(std::int64_t nowMs, const std::vector<std::unique_ptr<Target>>& targets) {

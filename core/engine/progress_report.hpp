@@ -37,6 +37,7 @@ class ProgressReporter {
  private:
   void drawBars(const std::vector<std::string>& lines);
   void clearBars();
+  static std::string eraseShown();
 
   bool terminal_;
   std::int64_t everyMs_;

@@ -27,9 +27,14 @@ RateLimiter& limiter() {
   return *l;
 }
 
+std::atomic<std::size_t> gOverlay{0};
+
 void emit(Level level, std::string_view message, const Fields* fields) {
   std::string line = formatLine(static_cast<Format>(gFormat.load(std::memory_order_relaxed)),
                                 localStamp(std::chrono::system_clock::now()), level, message, fields);
+  // A progress bar below the log: clear it and write the line in its place; the next turn draws it again.
+  if (std::size_t shown = gOverlay.exchange(0); shown > 0)
+    line.insert(0, "\r" + (shown > 1 ? "\033[" + std::to_string(shown - 1) + "A" : std::string()) + "\033[J");
   const char* p = line.data();
   size_t left = line.size();
   int fd = gFd.load();
@@ -90,6 +95,9 @@ bool toFile(const std::string& path) {
   retired = old;
   return true;
 }
+
+void setOverlay(std::size_t lines) { gOverlay = lines; }
+std::size_t takeOverlay() { return gOverlay.exchange(0); }
 
 bool reopen() { return gPath.empty() || toFile(gPath); }
 

@@ -23,6 +23,10 @@ bool enabled(Level level);
 bool toFile(const std::string& path);
 // Opens the file of toFile() again (after logrotate moved it); true when logging goes to stderr.
 bool reopen();
+// Lines of a progress bar drawn below the log on a terminal (core/engine/progress_report): the next log
+// line clears them first and takes their place. takeOverlay() returns what is still shown and forgets it.
+void setOverlay(std::size_t lines);
+std::size_t takeOverlay();
 // Error, Warn and Info lines pass the repeat limiter (rate_limiter.hpp) first; Debug lines never do.
 void write(Level level, std::string_view message);
 // As write(), with structured fields: JSON lines carry them as members, text lines show only the message.

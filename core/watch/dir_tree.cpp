@@ -129,8 +129,8 @@ void DirTree::unlink(std::uint32_t n) {
 void DirTree::release(std::uint32_t n) {
   unlink(n);
   Node& node = nodes_[n];
-  if (node.info.wd >= 0) {
-    byWd_.erase(n, wdHash(node.info.wd));
+  if (node.wd >= 0) {
+    byWd_.erase(n, wdHash(node.wd));
     --watched_;
   }
   deadNameBytes_ += node.nameLen;
@@ -139,7 +139,7 @@ void DirTree::release(std::uint32_t n) {
 }
 
 void DirTree::prune(std::uint32_t n) {
-  while (n != 0 && n != kNone && nodes_[n].info.wd < 0 && nodes_[n].firstChild == kNone) {
+  while (n != 0 && n != kNone && nodes_[n].wd < 0 && nodes_[n].firstChild == kNone) {
     std::uint32_t parent = nodes_[n].parent;
     release(n);
     n = parent;
@@ -173,34 +173,35 @@ void DirTree::joinPath(std::uint32_t n, std::string_view name, std::string& out)
 }
 
 std::uint32_t DirTree::nodeOfWd(int wd) const {
-  return byWd_.find(wdHash(wd), [&](std::uint32_t n) { return nodes_[n].info.wd == wd; });
+  return byWd_.find(wdHash(wd), [&](std::uint32_t n) { return nodes_[n].wd == wd; });
 }
 
 void DirTree::setInfo(std::uint32_t n, const Info& info) {
   Node& node = nodes_[n];
-  if (node.info.wd != info.wd) {
+  if (node.wd != info.wd) {
     std::uint32_t other = info.wd >= 0 ? nodeOfWd(info.wd) : kNone;
     if (other != kNone) clearWatch(other);  // may prune other, never n (n is not watched through info.wd)
-    if (node.info.wd >= 0) {
-      byWd_.erase(n, wdHash(node.info.wd));
+    if (node.wd >= 0) {
+      byWd_.erase(n, wdHash(node.wd));
       --watched_;
     }
-    node.info.wd = info.wd;
+    node.wd = info.wd;
     if (info.wd >= 0) {
-      byWd_.insert(n, wdHash(info.wd), [this](std::uint32_t v) { return wdHash(nodes_[v].info.wd); });
+      byWd_.insert(n, wdHash(info.wd), [this](std::uint32_t v) { return wdHash(nodes_[v].wd); });
       ++watched_;
     }
   }
-  nodes_[n].info.dev = info.dev;
-  nodes_[n].info.ino = info.ino;
+  nodes_[n].dev = devIndex(info.dev);
+  nodes_[n].inoLo = static_cast<std::uint32_t>(info.ino);
+  nodes_[n].inoHi = static_cast<std::uint32_t>(static_cast<std::uint64_t>(info.ino) >> 32);
 }
 
 bool DirTree::clearWatch(std::uint32_t n) {
   Node& node = nodes_[n];
-  if (node.info.wd >= 0) {
-    byWd_.erase(n, wdHash(node.info.wd));
+  if (node.wd >= 0) {
+    byWd_.erase(n, wdHash(node.wd));
     --watched_;
-    node.info.wd = -1;
+    node.wd = -1;
   }
   if (n == 0 || node.firstChild != kNone) return true;
   prune(n);
@@ -238,6 +239,27 @@ void DirTree::erase(std::uint32_t n) {
   }
   for (auto it = all.rbegin(); it != all.rend(); ++it) release(*it);  // children first
   prune(parent);
+}
+
+DirTree::Info DirTree::info(std::uint32_t node) const {
+  const Node& n = nodes_[node];
+  return Info{n.wd, devs_[n.dev], static_cast<ino_t>((static_cast<std::uint64_t>(n.inoHi) << 32) | n.inoLo)};
+}
+
+std::uint16_t DirTree::devIndex(dev_t dev) {
+  for (std::size_t i = 0; i < devs_.size(); ++i)
+    if (devs_[i] == dev) return static_cast<std::uint16_t>(i);
+  // More file systems mounted below one root than a 16-bit index holds is not a tree anyone watches; the
+  // last slot is then shared, which only makes stillThere() trust an inode on the wrong device.
+  if (devs_.size() == 0xffff) return 0xfffe;
+  devs_.push_back(dev);
+  return static_cast<std::uint16_t>(devs_.size() - 1);
+}
+
+void DirTree::shrinkToFit() {
+  nodes_.shrink_to_fit();
+  free_.shrink_to_fit();
+  names_.shrink_to_fit();
 }
 
 std::size_t DirTree::bytes() const {

@@ -14,7 +14,7 @@ namespace fsrelay {
 
 // One node per directory path, with its watch descriptor and inode. A path is its parent's path plus
 // its name, so a directory costs its name once instead of a whole path per map (two per directory
-// before): about 50 bytes a directory plus its name, where std::map + unordered_map of paths cost
+// before): a 36-byte node plus its name and two 4-byte index slots, where std::map + unordered_map of paths cost
 // several hundred on deep trees. Renaming a subtree is one node relinked. Not thread-safe.
 class DirTree {
  public:
@@ -36,7 +36,7 @@ class DirTree {
   // Appends rel's path joined with name to out (out cleared first).
   void joinPath(std::uint32_t node, std::string_view name, std::string& out) const;
 
-  const Info& info(std::uint32_t node) const { return nodes_[node].info; }
+  Info info(std::uint32_t node) const;
   // Records node's watch. A descriptor the node had before (a directory replaced at the same path) no
   // longer maps to it: its events would name the new directory. A node that had info.wd before (the same
   // inode found under a new path) loses it.
@@ -67,21 +67,30 @@ class DirTree {
   void clear();
 
   std::size_t watchCount() const { return watched_; }
+  // After the initial walk: the vectors' spare capacity (up to half of them after the last doubling) is
+  // most of what a big tree wastes.
+  void shrinkToFit();
   // Bytes held (capacity, not size): what the benchmark's bytes-per-directory figure is made of.
   std::size_t bytes() const;
 
  private:
+  // 36 bytes, 4-byte aligned: the inode is split and the device is an index into devs_ (a root spans one
+  // file system, or a few with mounts below it), where Info's dev_t and ino_t would make it 48.
   struct Node {
     std::uint32_t parent = kNone;
     std::uint32_t firstChild = kNone;
     std::uint32_t next = kNone;  // siblings, doubly linked so a node unlinks in O(1)
     std::uint32_t prev = kNone;
     std::uint32_t nameOff = 0;
+    std::uint32_t inoLo = 0;
+    std::uint32_t inoHi = 0;
+    std::int32_t wd = -1;
+    std::uint16_t dev = 0;     // index into devs_
     std::uint8_t nameLen = 0;  // NAME_MAX is 255
-    bool indexed = false;      // in byName_, so reachable by path
-    bool used = false;         // false on the free list
-    Info info;
+    bool indexed : 1 = false;  // in byName_, so reachable by path
+    bool used : 1 = false;     // false on the free list
   };
+  static_assert(sizeof(Node) == 36);
 
   std::string_view nameOf(const Node& n) const { return {names_.data() + n.nameOff, n.nameLen}; }
   std::uint32_t child(std::uint32_t parent, std::string_view name) const;
@@ -92,6 +101,7 @@ class DirTree {
   // Removes node and its childless, unwatched ancestors.
   void prune(std::uint32_t node);
   std::uint32_t storeName(std::string_view name);
+  std::uint16_t devIndex(dev_t dev);
   void compactNames();
 
   std::size_t nameHash(std::uint32_t parent, std::string_view name) const;
@@ -101,6 +111,7 @@ class DirTree {
   std::vector<Node> nodes_;
   std::vector<std::uint32_t> free_;
   std::vector<char> names_;
+  std::vector<dev_t> devs_{0};  // index 0: no device recorded yet
   std::size_t deadNameBytes_ = 0;
   NodeIndex byName_;  // (parent, name) -> node, for the nodes reachable by path
   // wd -> node. Not a vector indexed by wd: the kernel hands descriptors out cyclically up to INT_MAX, so

@@ -129,6 +129,7 @@ bool InotifyWatcher::start(std::string* error) {
   if (ok && !unwatched_.empty())
     log::warn(escapeBytes(root_), ": ", unwatched_.size(), " directories (with everything below them) are not "
               "watched but scanned every ", scanEveryMs_ / 1000, " s; the status lists them");
+  tree_.shrinkToFit();
   return ok;
 }
 
