@@ -157,6 +157,19 @@ def wait_idle(pid, quiet_s=2.0, timeout=3600):
     raise SystemExit("bigtree: the daemon never went idle")
 
 
+def wait_in_sync(binary, conf, timeout=3600):
+    """Waits until `fsrelay status` says every target is in sync (exit 0): nothing queued, in flight or in a
+    full sync. A daemon whose own CPU is quiet may still be waiting on an rsync child (an overflow's full
+    sync of the whole tree), so CPU alone does not tell that the events are dealt with."""
+    deadline = now() + timeout
+    while now() < deadline:
+        r = subprocess.run([binary, "status", "-o", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r.returncode == 0:
+            return
+        time.sleep(0.5)
+    raise SystemExit("bigtree: the daemon never got in sync")
+
+
 def wait_file(path, content, timeout=120):
     deadline = now() + timeout
     while now() < deadline:
@@ -372,9 +385,14 @@ def main():
     old_limit = int(open(SYSCTL).read())
     procs = []
 
+    daemon = []  # the rsync daemon, once started: stopped with the rest, whatever ends the run
+
     def restore():
         for r in procs:
             r.stop()
+        for dd in daemon:
+            if dd.proc is not None and dd.proc.poll() is None:
+                stop(dd.proc, "rsync daemon")
         if int(open(SYSCTL).read()) != old_limit:
             with open(SYSCTL, "w") as f:
                 f.write(str(old_limit))
@@ -395,6 +413,7 @@ def main():
                 f.write(str(need))
             log(f"fs.inotify.max_user_watches {old_limit} -> {need} for the run (restored at the end)")
         d = RsyncDaemon(tmp)
+        daemon.append(d)
         for m in ("tiny", "big", "full", "rsync", "lsyncd"):
             d.module(m)
         d.start()
@@ -443,6 +462,7 @@ def main():
             idle = proc_status(run.proc.pid)["VmRSS"]
             secs = burst(src, rels, args.events, min(args.distinct, len(rels)))
             res["events_write_s"] = round(secs, 1)
+            wait_in_sync(args.binary, os.path.join(tmp, "fsrelay-big.xml"))
             wait_idle(run.proc.pid, 3.0)
             st = proc_status(run.proc.pid)
             res["fsrelay_rss_idle"], res["fsrelay_rss_after_events"] = idle, st["VmRSS"]
