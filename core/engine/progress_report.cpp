@@ -7,20 +7,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/dispatch/transfer_log.hpp"
 #include "core/log/log.hpp"
 #include "core/util/escape.hpp"
 
 namespace fsrelay {
 
-std::string formatCount(std::uint64_t n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
+std::string formatCount(std::uint64_t n) { return groupedNumber(n); }  // the transfer lines' grouping
 
 std::string formatBytes(std::uint64_t bytes) {
   static const char* const kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB"};
