@@ -441,8 +441,10 @@ def main():
         # The big tree, no -r: watch time, RSS, latency, events.
         run = fsrelay_run(args, tmp, d, src, "big", "big", False)
         procs.append(run)
-        m = wait_log(run.logfile, r"watching .*: (\d+) directories in (\d+) ms", run.proc, 600, run.name)
-        res["fsrelay_watch_dirs"] = int(m.group(1))
+        # inotify: "watching ROOT: N directories in X ms"; fanotify: "watching ROOT with fanotify (...) in X ms"
+        m = wait_log(run.logfile, r"watching .*?(?:: (\d+) directories| with fanotify .*?) in (\d+) ms", run.proc, 600,
+                     run.name)
+        res["fsrelay_watch_dirs"] = int(m.group(1)) if m.group(1) else len(rels) + 1
         res["fsrelay_watch_ms"] = int(m.group(2))
         wait_log(run.logfile, r"ready:", run.proc, 600, run.name)
         res["fsrelay_ready_s"] = round(now() - run.t0, 2)
