@@ -1,9 +1,9 @@
 // The fanotify watcher against a real temp tree (needs CAP_SYS_ADMIN; skipped with the reason otherwise).
 #include "core/watch/fanotify_watcher.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/unit/watch_test_support.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <memory>
@@ -19,9 +19,6 @@ using test::touch;
 class FanotifyWatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/fsrelay-fan-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    tmp_ = tmpl;
     root_ = tmp_ / "root";
     fs::create_directories(root_ / "sub/inner");
     fs::create_directories(tmp_ / "outside");
@@ -30,9 +27,7 @@ class FanotifyWatcherTest : public ::testing::Test {
     if (!why.empty()) GTEST_SKIP() << "fanotify cannot be used here: " << why;
   }
   void TearDown() override {
-    watcher_.reset();
-    std::error_code ec;
-    fs::remove_all(tmp_, ec);
+    watcher_.reset();  // before tmp_ goes: the watcher holds descriptors in the tree
   }
   FanotifyWatcher& start(bool useRename = true) {
     watcher_ = std::make_unique<FanotifyWatcher>(root_.string(), filter_, toggles_, false, useRename);
@@ -44,7 +39,7 @@ class FanotifyWatcherTest : public ::testing::Test {
     watcher_->readEvents(sink_, now);
   }
 
-  fs::path tmp_;
+  test::TempDir tmp_{"fsrelay-fan"};
   fs::path root_;
   Filter filter_;
   InotifyToggles toggles_;

@@ -1,5 +1,6 @@
 // The inotify watcher against a real temp tree, time driven by hand: moves out and back in, the root's end.
 #include "core/watch/inotify_watcher.hpp"
+#include "tests/support/temp_dir.hpp"
 #include "tests/unit/watch_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -21,17 +22,12 @@ using test::touch;
 class InotifyWatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/fsrelay-watch-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    tmp_ = tmpl;
     root_ = tmp_ / "root";
     fs::create_directories(root_ / "sub/inner");
     touch(root_ / "sub/inner/f");
   }
   void TearDown() override {
-    watcher_.reset();
-    std::error_code ec;
-    fs::remove_all(tmp_, ec);
+    watcher_.reset();  // before tmp_ goes: the watcher holds descriptors in the tree
   }
   InotifyWatcher& start() {
     watcher_ = std::make_unique<InotifyWatcher>(root_.string(), filter_, toggles_, false);
@@ -40,7 +36,7 @@ class InotifyWatcherTest : public ::testing::Test {
     return *watcher_;
   }
 
-  fs::path tmp_;
+  test::TempDir tmp_{"fsrelay-watch"};
   fs::path root_;
   Filter filter_;
   InotifyToggles toggles_;
