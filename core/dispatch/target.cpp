@@ -84,12 +84,6 @@ bool Target::fullSyncActive() const {
   return fullSync_ != nullptr || fullRunning_;
 }
 
-std::chrono::milliseconds Target::fullSyncRunningFor() const {
-  std::lock_guard lock(mutex_);
-  if (!fullRunning_) return std::chrono::milliseconds(0);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - fullStarted_);
-}
-
 bool Target::fullSyncTried() const {
   std::lock_guard lock(mutex_);
   return fullTried_ || (!fullSync_ && !fullRunning_);
@@ -584,9 +578,8 @@ void Target::run() {
       auto fn = std::move(fullSync_);
       fullSync_ = nullptr;
       fullRunning_ = true;
-      fullStarted_ = Clock::now();
       host_->syncProgress().begin(msSince(Clock::time_point{}));
-          // Changes queued meanwhile stay queued: rsync may have read their directory before they happened.
+      // Changes queued meanwhile stay queued: rsync may have read their directory before they happened.
       lock.unlock();
       deliverFullSync(std::move(fn));
     } else {

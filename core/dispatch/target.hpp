@@ -87,8 +87,6 @@ class Target {
   bool fullSyncActive() const;  // requested or running
   // A requested full sync has been tried at least once (it may be retrying: the remote is down).
   bool fullSyncTried() const;
-  // How long the running full sync has been going; 0 when none runs.
-  std::chrono::milliseconds fullSyncRunningFor() const;
   bool idle() const;            // nothing queued, nothing in flight
   std::size_t queued() const;
   // Appends the paths (and a Move's old path) of every queued and in-flight change: what the journal must
@@ -166,7 +164,6 @@ class Target {
   std::function<std::vector<OwnedExclude>()> fullSync_;  // set while a full sync is requested
   bool fullRunning_ = false;
   bool fullTried_ = false;
-  std::chrono::steady_clock::time_point fullStarted_{};
   bool inFlight_ = false;
   std::vector<std::string> inFlightPaths_;  // of the change batch being delivered
   bool finishing_ = false;

@@ -625,14 +625,15 @@ void Engine::loop() {
     if (journal_) journalTurn(now, readStartNs, &lastCheckpoint);
     // A drained burst gives its queue memory back: glibc keeps freed heap for reuse, so a daemon that once
     // held 1,000,000 pending changes would otherwise stay at that peak for good (docs/benchmarks.md).
-    if (const auto events = metrics::get("events"); events != trimmedAtEvents && now - lastTrimMs >= 1000 && allIdle()) {
+    const std::int64_t events = metrics::get("events");  // one look-up a turn, for the trim and the rates
+    if (events != trimmedAtEvents && now - lastTrimMs >= 1000 && allIdle()) {
       ::malloc_trim(0);
       trimmedAtEvents = events;
       lastTrimMs = now;
     }
     log::flushSuppressed();  // a repeat summary is due at most a second after its window ends
     progress.tick(now, targets_);
-    eventRates_.observe(now, static_cast<std::uint64_t>(metrics::get("events")));
+    eventRates_.observe(now, static_cast<std::uint64_t>(events));
     if (!ready) {
       // Ready once every initial full sync is done, or has failed once and retries in the background:
       // a dead remote must not keep the others from being reported in service.

@@ -82,7 +82,7 @@ std::string progressBar(const std::string& name, const ProgressView& v, std::siz
   const std::size_t filled = v.percent >= 0 ? kBarCells * static_cast<std::size_t>(v.percent) / 100 : 0;
   for (std::size_t i = 0; i < kBarCells; ++i) bar += i < filled ? '#' : '-';
   bar += "] ";
-  char pct[8];
+  char pct[16];  // room for any int, so the compiler can see nothing is cut
   std::snprintf(pct, sizeof pct, "%3d%%", std::max(0, v.percent));
   std::string line = bar + (v.percent >= 0 ? pct : " ?? ") + "  ";
   if (v.reported) {

@@ -8,8 +8,9 @@ namespace fsrelay::test {
 // "" when a fanotify group with FAN_REPORT_DFID_NAME and a filesystem mark on dir can be made; else why not.
 std::string fanotifyUnavailable(const std::string& dir);
 
-// True in the fanotify copy of the integration suite (FSRELAY_WATCHER=fanotify): the daemons it starts count
-// no watched directories, so texts that show the count differ.
+// True when the daemons the tests start watch with fanotify: the fanotify copy of the integration suite
+// (FSRELAY_WATCHER=fanotify), or FSRELAY_WATCHER unset where "auto" picks fanotify. Such daemons count no
+// watched directories, so texts that show the count differ.
 bool suiteUsesFanotify();
 
 }  // namespace fsrelay::test
