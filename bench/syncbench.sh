@@ -13,6 +13,10 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 --target fsrelay fsrelay_plugin_rsync >/dev/null
 # fsrelay keeps its journal in /var/lib/fsrelay/<config name> when run as root: leave no trace of the run.
 [ -e /var/lib/fsrelay ] || trap 'rm -rf /var/lib/fsrelay' EXIT
+# syncbench tells a contender is ready by its inotify watches (/proc/PID/fdinfo); with fanotify it would only
+# wait for 10 s of quiet. inotify also keeps the comparison with lsyncd like for like. FSRELAY_WATCHER=fanotify
+# measures the other backend.
+export FSRELAY_WATCHER=${FSRELAY_WATCHER:-inotify}
 mkdir -p bench/results
 out=bench/results/syncbench-$(date +%Y%m%d-%H%M%S).jsonl
 "$SYNCBENCH" --contender lsyncd,rsync-oracle,sersync-compatible --binary build/fsrelay --json "$@" | tee "$out"
