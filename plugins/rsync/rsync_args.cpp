@@ -1,5 +1,6 @@
 // Pure helpers of the rsync plugin: argv and stdin payloads, exit-code verdicts (no I/O).
 #include "rsync_args.hpp"
+#include "rsync_sweep.hpp"
 
 #include <set>
 
@@ -334,6 +335,30 @@ std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view roo
   appendTransport(remote, argv);
   argv.push_back("--from0");
   argv.push_back("--exclude-from=-");
+  appendEnds(remote, root, argv);
+  return argv;
+}
+
+std::vector<std::string> sweepArgv(const Remote& remote, std::string_view root, bool wholeTree,
+                                   const std::vector<std::string>& rules) {
+  std::vector<std::string> argv{remote.rsyncPath};
+  const std::vector<std::string> params = stripUpdateOption(stripDeleteOptions(remote.params, false));
+  argv.insert(argv.end(), params.begin(), params.end());
+  if (remote.quiet) argv.push_back("-q");
+  if (wholeTree) {
+    argv.push_back("-r");
+  } else {
+    argv.push_back("--no-r");
+    argv.push_back("-d");
+  }
+  argv.push_back("--delete");
+  argv.push_back("--from0");
+  argv.push_back("--files-from=-");
+  argv.push_back("--ignore-missing-args");
+  appendTransport(remote, argv);
+  argv.insert(argv.end(), rules.begin(), rules.end());
+  argv.push_back(std::string("--include=") + kTempNamePattern);
+  argv.push_back("--exclude=*");
   appendEnds(remote, root, argv);
   return argv;
 }

@@ -113,6 +113,12 @@ ProtocolFallback protocolFallback(int exitCode);
 // --no-motd, which -q also implied.
 std::vector<std::string> fullSyncArgv(const Remote& remote, std::string_view root, bool progress = false);
 
+// rsync PARAMS [-q] --no-r -d|-r --delete --from0 --files-from=- --ignore-missing-args [transport options]
+//   [--timeout=N] RULES --include=.*.?????? --exclude=* ROOT/ TARGET: the temp-file sweep (rsync_sweep.hpp).
+// A user's delete options are dropped (ours is the point of the run), and so is -u.
+std::vector<std::string> sweepArgv(const Remote& remote, std::string_view root, bool wholeTree,
+                                   const std::vector<std::string>& rules);
+
 // NUL-terminated "- RULE" lines for --exclude-from=- --from0. A concrete path becomes an anchored,
 // escaped "/path" ("/path/" for a directory); a glob is passed as is. The "- " prefix keeps a glob that
 // starts with "+ ", "- ", "#" or ";" an exclude instead of an include or a comment.

@@ -17,6 +17,7 @@
 #include <fsrelay/plugin_kit.hpp>
 
 #include "rsync_args.hpp"  // same folder: the plugin target has only the SDK on its include path
+#include "rsync_sweep.hpp"
 #include "rsync_progress_format.hpp"
 
 namespace fsrelay::rsync {
@@ -119,8 +120,15 @@ class RsyncInstance final : public sdk::Instance {
     if (batch.kind == sdk::BatchKind::FullSync) {
       const std::string payload = excludePayload(batch.excludes, batch.exclude_count);
       const Run run = runRsync(batch.id, "full sync", fullSyncArgv(remote_, root, progress_), payload,
-                               batch.exclude_count, false, progress_);
-      if (run.status == Status::Ok) defaultProtocolUntilOk_ = false;
+                               batch.exclude_count, Listed::ExcludeRules, progress_);
+      if (run.status == Status::Ok) {
+        defaultProtocolUntilOk_ = false;
+        // Its --delete removed any temp file a cut-off run left (unless an exclude of the user's hides it).
+        if (remote_.propagateDeletes) sweep_.clear();
+        sweepIfPending(batch.id, root);
+      } else {
+        sweep_.noteFailedFullSync();
+      }
       return finish(run, report);
     }
     if (batch.kind != sdk::BatchKind::Changes) {
@@ -145,16 +153,21 @@ class RsyncInstance final : public sdk::Instance {
       Remote remote = remote_;
       if (defaultProtocolUntilOk_) remote.fastHandshake = false;
       std::vector<std::string> argv = changesArgv(remote, root, list);
-      run = runRsync(batch.id, "changes", argv, list.payload, list.pathCount, true);
+      run = runRsync(batch.id, "changes", argv, list.payload, list.pathCount, Listed::Paths);
       const bool fast = std::find(argv.begin(), argv.end(), "--protocol=29") != argv.end();
       const ProtocolFallback fallback = fast ? protocolFallback(run.exitCode) : ProtocolFallback{};
       if (fallback.defaultUntilOk) defaultProtocolUntilOk_ = true;
       if (fallback.rerunNow) {
         remote.fastHandshake = false;
         run = runRsync(batch.id, "changes (default protocol)", changesArgv(remote, root, list), list.payload,
-                       list.pathCount, true);
+                       list.pathCount, Listed::Paths);
       }
-      if (run.status == Status::Ok) defaultProtocolUntilOk_ = false;
+      if (run.status == Status::Ok) {
+        defaultProtocolUntilOk_ = false;
+        sweepIfPending(batch.id, root);
+      } else {
+        sweep_.noteFailedChanges(list.payload);
+      }
     }
     if (!list.rejected.empty()) {
       // Per-event statuses, so the host fail-logs only the broken events and handles the rest as usual.
@@ -172,11 +185,26 @@ class RsyncInstance final : public sdk::Instance {
     return finish(run, report);
   }
 
+  // After a failed run, once the target takes a run again: remove the temp files a receiver killed
+  // mid-file may have left (rsync_sweep.hpp). A failed sweep stays pending for the next success; it never
+  // fails the batch, whose own transfer went through.
+  void sweepIfPending(std::uint64_t batchId, std::string_view root) {
+    if (!sweep_.pending()) return;
+    const Run run = runRsync(batchId, sweep_.wholeTree() ? "temp-file sweep (whole tree)" : "temp-file sweep",
+                             sweepArgv(remote_, root, sweep_.wholeTree(), sweep_.rules()), sweep_.payload(),
+                             sweep_.dirCount(), Listed::Dirs);
+    if (run.status == Status::Ok) sweep_.clear();
+  }
+
   // count is what stdin lists: paths (Changes) or exclude rules (FullSync, not counted as paths).
   // progress: stream the output through a ProgressParser and report it to the host (full syncs, host 1.1+).
+  enum class Listed { Paths, ExcludeRules, Dirs };
   Run runRsync(std::uint64_t batchId, const char* what, const std::vector<std::string>& words,
-               const std::string& payload, std::size_t count, bool paths, bool progress = false) {
-    const std::string counted = std::to_string(count) + (paths ? " path(s)" : " exclude rule(s)");
+               const std::string& payload, std::size_t count, Listed listed, bool progress = false) {
+    const bool paths = listed == Listed::Paths;
+    const std::string counted = std::to_string(count) + (paths                            ? " path(s)"
+                                                         : listed == Listed::ExcludeRules ? " exclude rule(s)"
+                                                                                          : " dir(s)");
     std::vector<const char*> argv;
     argv.reserve(words.size() + 1);
     for (const std::string& w : words) argv.push_back(w.c_str());
@@ -291,6 +319,7 @@ class RsyncInstance final : public sdk::Instance {
   // Set when a protocol-29 run ended in 12 (see protocolFallback): change runs speak the default protocol
   // until a run succeeds, so retries against a full disk take 0.2 s each instead of 30.
   bool defaultProtocolUntilOk_ = false;
+  TempSweep sweep_;  // directories a failed run may have left rsync temp files in
 };
 
 // Settings -> instance, or a reason. All checks that need no network happen here, once, at startup.

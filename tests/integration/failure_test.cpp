@@ -86,6 +86,45 @@ TEST(Failure, target_down_then_back_up_catches_up) {
   EXPECT_TRUE(s.converged(60s));
 }
 
+// A receiver killed mid-file leaves its temp file ".NAME.XXXXXX" beside NAME (seen when a test's daemon was
+// SIGKILLed mid-burst). Stood in for here by placing such a file while the target is down: once the target
+// takes changes again, the directories of the failed runs are swept, and nothing else is touched.
+TEST(Failure, temp_files_a_killed_receiver_left_are_swept_once_the_target_is_back) {
+  Scenario s;
+  s.config.retry(1000, 100, 500);
+  s.startRelay();
+  ASSERT_TRUE(s.ready());
+  fs::create_directories(s.src / "deep/er");
+  writeFile(s.src / "deep/er/keep.txt", "kept\n");
+  ASSERT_TRUE(s.converged());
+
+  const fs::path target = s.daemon.moduleDir("t1");
+  s.daemon.stop();
+  writeFile(s.src / "deep/er/new.bin", "new\n");
+  writeFile(s.src / "top.txt", "top\n");
+  std::this_thread::sleep_for(1s);  // failed attempts meanwhile
+  writeFile(target / "deep/er/.new.bin.Ab3dE9", "half a file");
+  writeFile(target / ".top.txt.q0Z9xY", "half a file");
+  // Not the sweep's: another directory than the failed runs', and a name that is no temp name.
+  fs::create_directories(target / "elsewhere");
+  writeFile(target / "elsewhere/.old.txt.Ab3dE9", "the operator's\n");
+  writeFile(target / "deep/er/operator-notes", "the operator's\n");
+  s.daemon.start();
+
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while ((fs::exists(target / "deep/er/.new.bin.Ab3dE9") || fs::exists(target / ".top.txt.q0Z9xY")) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_FALSE(fs::exists(target / "deep/er/.new.bin.Ab3dE9")) << s.relay().output();
+  EXPECT_FALSE(fs::exists(target / ".top.txt.q0Z9xY"));
+  EXPECT_EQ(readFile(target / "deep/er/new.bin"), "new\n");
+  EXPECT_EQ(readFile(target / "top.txt"), "top\n");
+  EXPECT_TRUE(fs::exists(target / "elsewhere/.old.txt.Ab3dE9"));
+  EXPECT_TRUE(fs::exists(target / "deep/er/operator-notes"));
+  EXPECT_TRUE(s.terminatesCleanly());
+}
+
 }  // namespace
 }  // namespace fsrelay::test
 
