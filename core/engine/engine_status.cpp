@@ -106,6 +106,11 @@ std::string Engine::statusJson() const {
   for (std::size_t i = 0; i < roots_.size(); ++i) {
     out += i ? ",{" : "{";
     json::appendPath(out, "path", roots_[i]->conf.watch);
+    // Which backend watches it, and why auto did not pick fanotify (empty when it did, or was not asked).
+    out += ",\"watcher\":";
+    json::appendString(out, roots_[i]->watcher ? roots_[i]->watcher->backend() : "none");
+    out += ",\"watcher_note\":";
+    json::appendString(out, roots_[i]->watcherNote);
     field(out, "watches", static_cast<std::int64_t>(roots_[i]->watches.load()));
     field(out, "targets", static_cast<std::int64_t>(roots_[i]->targets.size()));
     {

@@ -165,9 +165,10 @@ bool FanotifyWatcher::markRoot(std::string* error) {
 }
 
 void FanotifyWatcher::clearCaches() {
-  dirs_.clear();
-  byPath_.clear();
-  outside_.clear();
+  // Fresh containers rather than clear(): a hash table keeps its bucket array through clear().
+  dirs_ = {};
+  byPath_ = {};
+  outside_ = {};
 }
 
 bool FanotifyWatcher::skippedRel(const std::string& rel) const {

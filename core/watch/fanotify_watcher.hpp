@@ -41,6 +41,9 @@ class FanotifyWatcher final : public Watcher {
   // No watch is held per directory: 0. (knownDirs() says how many directory handles are resolved.)
   std::size_t watchCount() const override { return 0; }
   const char* backend() const override { return "fanotify"; }
+  // The directory cache holds ~300 bytes per directory an event named; 100,000 of them after a wide burst.
+  void releaseBurstMemory() override { clearCaches(); }
+  std::size_t cachedDirs() const { return dirs_.size(); }
   std::size_t knownDirs() const { return dirs_.size(); }
   bool pairsRenames() const { return useRename_; }
 

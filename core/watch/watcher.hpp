@@ -44,6 +44,9 @@ class Watcher {
   virtual std::size_t unwatchedCount() const { return 0; }
   // <watchLimit>: what to do when a per-directory watch cannot be had (backends without such watches ignore it).
   virtual void setWatchLimit(bool /*scan*/, int /*scanSeconds*/) {}
+  // Called once the daemon is idle after a burst: drop what only speeds up a burst (fanotify's directory
+  // cache), so memory goes back to the idle figure. The next event rebuilds what it needs.
+  virtual void releaseBurstMemory() {}
 };
 
 }  // namespace fsrelay

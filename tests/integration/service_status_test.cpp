@@ -62,6 +62,8 @@ TEST(ServiceStatus, in_sync_text_and_json_survive_a_reload_and_the_socket_goes_a
   EXPECT_TRUE(j.output.starts_with("{")) << j.output;
   EXPECT_NE(j.output.find("\"targets\":["), std::string::npos) << j.output;
   EXPECT_NE(j.output.find("\"ready\":true"), std::string::npos) << j.output;
+  const std::string backend = suiteUsesFanotify() ? "fanotify" : "inotify";
+  EXPECT_NE(j.output.find("\"watcher\":\"" + backend + "\""), std::string::npos) << j.output;
 
   // One server for the process: after a reload it answers from the new engine.
   const std::size_t from = s.relay().outputSize();

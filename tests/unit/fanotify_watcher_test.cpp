@@ -92,6 +92,28 @@ TEST_F(FanotifyWatcherTest, directory_renamed_then_a_file_made_in_it_has_the_new
   EXPECT_TRUE(sink_.saw("S:sub3/inner/h")) << sink_.all();
 }
 
+TEST_F(FanotifyWatcherTest, directory_cache_released_when_idle_is_rebuilt_by_the_next_events) {
+  auto& w = start();
+  for (int i = 0; i < 50; ++i) {
+    fs::create_directories(root_ / ("d" + std::to_string(i)));
+    touch(root_ / ("d" + std::to_string(i)) / "f");
+  }
+  read();
+  EXPECT_GE(w.cachedDirs(), 50u);
+  w.releaseBurstMemory();
+  EXPECT_EQ(w.cachedDirs(), 0u);
+  sink_.calls.clear();
+  // Resolved afresh: a rename of a directory cached before the release, a write in it, a delete.
+  fs::rename(root_ / "d7", root_ / "e7");
+  touch(root_ / "e7/g");
+  fs::remove(root_ / "d8/f");
+  read();
+  EXPECT_TRUE(sink_.sawDir("M:d7>e7") || sink_.sawDir("D:d7")) << sink_.all();
+  EXPECT_TRUE(sink_.saw("S:e7/g")) << sink_.all();
+  EXPECT_TRUE(sink_.saw("D:d8/f")) << sink_.all();
+  EXPECT_FALSE(sink_.saw("S:d7/g")) << sink_.all();
+}
+
 TEST_F(FanotifyWatcherTest, tree_moved_in_from_outside_is_reported_with_its_contents) {
   start();
   fs::create_directories(tmp_ / "outside/pkg/lib");
