@@ -1,5 +1,6 @@
 // fsrelay's entry point: parse flags, load the configuration, then hand over to the engine.
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -50,9 +51,20 @@ int listPlugins(const CliOptions& options) {
   return 0;
 }
 
+// glibc adapts its mmap threshold: once a burst frees a large buffer (a 100,000-path batch, a grown
+// queue array), it raises the threshold to that size, so later buffers of that size come from the heaps,
+// and a worker thread's heap gives freed memory back only from its top, past a trim threshold raised along
+// with it. The daemon then stayed ~9 MiB above its idle size after a burst, in freed memory. Fixed values
+// keep large buffers in mmap (returned on free) and trim a heap top above 512 KiB.
+void fixMallocThresholds() {
+  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  ::mallopt(M_TRIM_THRESHOLD, 512 * 1024);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  fixMallocThresholds();
   CliParse cli = parseCommandLine(argc, argv);
   if (!cli.ok) {
     std::cerr << "fsrelay: " << cli.error << "\nTry 'fsrelay --help'.\n";

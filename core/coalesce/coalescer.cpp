@@ -530,6 +530,15 @@ std::vector<std::string> Coalescer::pendingPaths() const {
   return out;
 }
 
+void Coalescer::releaseMemory() {
+  if (!impl_->index.empty()) return;  // heap items name live slots by number: no compaction under them
+  // With nothing pending every slot is free and every heap item stale.
+  impl_->slots = {};
+  impl_->freeSlots = {};
+  impl_->heap = {};
+  impl_->prefixBuffer = {};
+}
+
 void Coalescer::setPreciseDeletes(bool on) {
   if (on && !impl_->precise) ++impl_->epoch;
   impl_->precise = on;

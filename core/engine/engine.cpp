@@ -627,7 +627,10 @@ void Engine::loop() {
     // held 1,000,000 pending changes would otherwise stay at that peak for good (docs/benchmarks.md).
     const std::int64_t events = metrics::get("events");  // one look-up a turn, for the trim and the rates
     if (events != trimmedAtEvents && now - lastTrimMs >= 1000 && allIdle()) {
-      for (auto& root : roots_) root->watcher->releaseBurstMemory();
+      for (auto& root : roots_) {
+        root->watcher->releaseBurstMemory();
+        root->coalescer->releaseMemory();
+      }
       ::malloc_trim(0);
       trimmedAtEvents = events;
       lastTrimMs = now;

@@ -93,8 +93,8 @@ std::string progressBar(const std::string& name, const ProgressView& v, std::siz
     line += "starting, " + formatClock(v.elapsedMs);
   }
   line += "  " + escapeBytes(name);
-  // Cut to the terminal's width: a wrapped line could not be redrawn in place. Bytes, not columns: the
-  // bar itself is ASCII, and a name cut inside a UTF-8 character only shows one odd glyph.
+  // Cut to the terminal's width: a wrapped line could not be redrawn in place. The line is ASCII (the name
+  // went through escapeBytes, which escapes every other byte), so a byte is a column.
   if (line.size() > width) line.resize(width);
   return line;
 }

@@ -632,6 +632,21 @@ TEST(Coalescer, many_reschedules_keep_the_queue_exact) {
   EXPECT_EQ(f.co.nextDeadline(), std::nullopt);
 }
 
+TEST(Coalescer, memory_released_after_a_burst_leaves_it_working) {
+  Fixture f;
+  for (int i = 0; i < 5000; ++i) f.close("f" + std::to_string(i), 0);
+  f.attrib("held~", 0);  // pending: the release must leave it alone
+  EXPECT_EQ(f.take(1).size(), 5000u);
+  f.co.releaseMemory();
+  EXPECT_EQ(f.co.size(), 1u);
+  EXPECT_EQ(f.take(kTempHold), Strings{"U:held~"});
+  f.co.releaseMemory();  // nothing pending now: the arrays go
+  EXPECT_EQ(f.co.nextDeadline(), std::nullopt);
+  f.close("again", kTempHold + 1);
+  f.remove("f1", kTempHold + 1);
+  EXPECT_EQ(sorted(f.all()), (Strings{"D:f1", "U:again"}));
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Randomized comparison with a naive reference.
 //

@@ -70,6 +70,10 @@ TEST(ProgressReport, the_bar_fills_with_the_percentage_and_fits_the_width) {
   const std::string bar = progressBar("rsync /a -> h::m", running(), 200);
   EXPECT_EQ(bar, "[#########-----------]  45%  12,345/27,000 files  1.2 GB  35.0 MB/s  ETA 0:43  rsync /a -> h::m");
   EXPECT_EQ(progressBar("rsync /a -> h::m", running(), 40).size(), 40u);
+  // A name in UTF-8 (or not UTF-8 at all) is escaped to ASCII: bytes are columns, nothing is cut mid-glyph.
+  const std::string named = progressBar("rsync /caf\xc3\xa9/\xff -> h::m", running(), 200);
+  EXPECT_NE(named.find("caf\\xc3\\xa9/\\xff"), std::string::npos) << named;
+  for (unsigned char c : named) EXPECT_LT(c, 0x80) << named;
   ProgressView done = running();
   done.percent = 100;
   EXPECT_EQ(progressBar("t", done, 200).substr(0, 22), "[####################]");
