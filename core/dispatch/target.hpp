@@ -1,10 +1,10 @@
 // One plugin instance fed by its own queue and worker thread: batching, retry, backoff and the fail log.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
-#include <list>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -12,7 +12,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include <fsrelay/plugin.hpp>
@@ -21,6 +20,7 @@
 #include "core/dispatch/fail_log.hpp"
 #include "core/dispatch/rate_history.hpp"
 #include "core/dispatch/retry_policy.hpp"
+#include "core/dispatch/target_queue.hpp"
 #include "core/dispatch/transfer_log.hpp"
 #include "core/plugin/host_services.hpp"
 
@@ -74,7 +74,9 @@ class Target {
   ~Target();  // joins the worker and destroys the instance
 
   void start();
-  void enqueue(const std::vector<PendingChange>& changes);
+  // By value: a caller whose vector goes to one target (or to the last of several) moves it in, and the
+  // changes' strings are queued without a copy.
+  void enqueue(std::vector<PendingChange> changes);
   // excludes is called on the worker thread when the sync starts, so it sees the tree as it is then.
   // Without excludes, the root's filter excludes (Options::rootExcludes) apply.
   void requestFullSync(std::function<std::vector<OwnedExclude>()> excludes = nullptr);
@@ -102,22 +104,13 @@ class Target {
   const RateHistory& deliveredHistory() const { return deliveredHistory_; }
 
  private:
-  struct Item {
-    PendingChange change;
-    int attempts = 0;
-    // Paths of queued changes this one made moot and dropped: changes below a path that is now a
-    // non-directory (its Upsert replaces the whole old tree on the target). Delivering this item settles
-    // them too (their fail-log entries go), and while it is queued the target may still hold a directory
-    // at change.path whose entries no queued change names any more.
-    std::vector<std::string> covered;
-  };
-  using QueueIt = std::list<Item>::iterator;
-  struct PathHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
+  using Item = QueuedChange;
+  using Slot = TargetQueue::Slot;
 
   void run();
+  // The worker's only waits on cv_. enqueue wakes it only while it waits there: a notify costs a system
+  // call, and a worker that is busy looks at the queue again anyway before it waits.
+  void waitLocked(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point until);
   // instance_->deliver, with an exception that escapes the plugin turned into a Retry of the batch.
   sdk::Status callDeliver(const sdk::Batch& batch, sdk::Report& report, std::string* thrown);
   // probe: one attempt per entry (checking whether a failed target is back), logged at debug level.
@@ -126,19 +119,18 @@ class Target {
   std::function<std::vector<OwnedExclude>()> rootExcludes() const;
   // retry: the item is an older one coming back from a failed delivery.
   void mergeLocked(Item item, bool retry);
-  QueueIt pushLocked(Item item, bool front);
   void pushDeleteOfOldPathLocked(const PendingChange& move, bool front);
-  // Takes an item out of byPath_ and ordered_ (the caller erases or moves it out of queue_).
-  void unlinkLocked(QueueIt it);
-  void eraseLocked(QueueIt it);
   // lstat: path (relative to the root) is not a directory on the source now, or is gone.
   bool notADirectoryNow(std::string_view path) const;
   // The queued item of a proper ancestor of path whose newest change makes that ancestor a non-directory.
-  QueueIt nonDirAncestorLocked(std::string_view path);
+  // *pathHash: PathHash::of(path), which the same pass computes.
+  Slot nonDirAncestorLocked(std::string_view path, std::uint64_t* pathHash);
   // Drops the queued items whose path lies below dir (a non-directory now); returns their paths.
-  std::vector<std::string> coverBelowLocked(const PendingChange& covering);
+  // hash: PathHash::of(covering.path).
+  std::vector<std::string> coverBelowLocked(const PendingChange& covering, std::uint64_t hash);
   static bool isBarrier(const PendingChange& older, const PendingChange& newer);
-  void deliverChanges(std::vector<Item> items);
+  // Delivers sending_.
+  void deliverChanges();
   // A directory deleted and made again before its Delete was delivered: rsync saw a directory and sent it
   // without recursing, so the target may still hold the old one's other entries. A full sync mends it.
   void checkReplacedDirsLocked(const std::vector<Item>& items);
@@ -157,15 +149,15 @@ class Target {
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  std::list<Item> queue_;  // arrival order
-  std::unordered_map<std::string, QueueIt, PathHash, std::equal_to<>> byPath_;  // the newest item of each path
-  // Every queued item by its path, ordered so that the items below a directory are one range.
-  std::multimap<std::string, QueueIt, std::less<>> ordered_;
+  TargetQueue queue_;
   std::function<std::vector<OwnedExclude>()> fullSync_;  // set while a full sync is requested
   bool fullRunning_ = false;
   bool fullTried_ = false;
   bool inFlight_ = false;
-  std::vector<std::string> inFlightPaths_;  // of the change batch being delivered
+  bool waiting_ = false;  // the worker waits on cv_
+  // The change batch being delivered. The worker fills and empties it under the lock and reads it
+  // without the lock while delivering; pendingPaths() reads it under the lock.
+  std::vector<Item> sending_;
   bool finishing_ = false;
   int failures_ = 0;
   std::chrono::steady_clock::time_point backoffUntil_{};
@@ -179,5 +171,8 @@ class Target {
   std::mt19937_64 rng_;
   std::thread thread_;
 };
+
+// Hands changes to each of a root's targets: copies to all but the last, which takes the vector itself.
+void enqueueEach(const std::vector<Target*>& targets, std::vector<PendingChange> changes);
 
 }  // namespace fsrelay

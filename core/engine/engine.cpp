@@ -614,12 +614,13 @@ void Engine::loop() {
       root.coalescer->setPreciseDeletes(fullActive);
       auto changes = root.coalescer->takeReady(now);
       if (!changes.empty()) {
-        for (auto* t : root.targets) t->enqueue(changes);
+        // Journal first: the last target takes the changes by move.
         if (journal_)
           for (const auto& c : changes) {
             journal_->record(root.conf.watch, c.path);
             if (c.op == sdk::Op::Move) journal_->record(root.conf.watch, c.oldPath);
           }
+        enqueueEach(root.targets, std::move(changes));
       }
     }
     if (journal_) journalTurn(now, readStartNs, &lastCheckpoint);
@@ -739,7 +740,7 @@ void Engine::shutdown() {
     root->watcher->tick(*root->sink, now + 1000000);
     auto changes = root->coalescer->takeAll();
     pending += changes.size();
-    for (auto* t : root->targets) t->enqueue(changes);
+    enqueueEach(root->targets, std::move(changes));
   }
   for (auto& t : targets_) t->finish();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config_.tuning.shutdownSeconds);

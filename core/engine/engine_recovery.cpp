@@ -89,8 +89,7 @@ void Engine::recover(const JournalState& previous) {
       log::info("journal: ", fromJournal, " changes under ", escapeBytes(root->conf.watch),
                 " were accepted but maybe not delivered before the previous run ended; sending them again");
     metrics::add("recovered_changes", static_cast<std::int64_t>(changes.size()));
-    if (!changes.empty())
-      for (auto* t : root->targets) t->enqueue(changes);
+    if (!changes.empty()) enqueueEach(root->targets, std::move(changes));
     if (fullSync) {
       log::info("full sync of ", escapeBytes(root->conf.watch), " to each of its targets: ", why);
       for (auto* t : root->targets) t->requestFullSync();

@@ -427,8 +427,15 @@ void FanotifyWatcher::readEvents(WatchSink& sink, std::int64_t nowMs) {
       if (n < 0 && errno == EINTR) continue;
       break;
     }
-    auto* md = reinterpret_cast<fanotify_event_metadata*>(buf);
-    for (; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
+    // An event after one with info records starts 4-byte aligned only, and the metadata holds a u64
+    // (UBSan: misaligned access): each header is copied out before it is read.
+    for (ssize_t off = 0; off + static_cast<ssize_t>(FAN_EVENT_METADATA_LEN) <= n;) {
+      fanotify_event_metadata meta;
+      std::memcpy(&meta, buf + off, sizeof meta);
+      if (meta.event_len < FAN_EVENT_METADATA_LEN || off + static_cast<ssize_t>(meta.event_len) > n) break;
+      const char* event = buf + off;
+      off += meta.event_len;
+      const fanotify_event_metadata* md = &meta;
       if (md->fd >= 0) ::close(md->fd);  // never with FAN_REPORT_DFID_NAME; closed should one come anyway
       if (md->mask & FAN_Q_OVERFLOW) {
         sink.onOverflow();
@@ -442,8 +449,8 @@ void FanotifyWatcher::readEvents(WatchSink& sink, std::int64_t nowMs) {
         continue;
       }
       Record dir, oldDir, newDir;
-      const char* p = reinterpret_cast<const char*>(md) + md->metadata_len;
-      const char* end = reinterpret_cast<const char*>(md) + md->event_len;
+      const char* p = event + md->metadata_len;
+      const char* end = event + md->event_len;
       while (p + sizeof(fanotify_event_info_header) <= end) {
         auto* h = reinterpret_cast<const fanotify_event_info_header*>(p);
         if (h->len < sizeof *h || p + h->len > end) break;
