@@ -1,4 +1,4 @@
-// The coalescer: one pending change per path, a readiness heap with lazy invalidation, move pairing.
+// The coalescer: one pending change per path, a readiness queue with lazy invalidation, move pairing.
 //
 // Contract with the consumers (what makes "apply every taken change" bring a target back to the source):
 //  - Upsert(p) makes the target's p equal to the source's p at transfer time: copied if present,
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <utility>
@@ -22,8 +23,9 @@ namespace fsrelay {
 namespace {
 
 std::string_view baseName(std::string_view path) {
-  auto slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+  // memrchr: string_view::rfind walks byte by byte, and this runs for every new path.
+  const void* slash = path.empty() ? nullptr : ::memrchr(path.data(), '/', path.size());
+  return slash ? path.substr(static_cast<const char*>(slash) - path.data() + 1) : path;
 }
 
 }  // namespace
@@ -52,7 +54,7 @@ struct Coalescer::Impl {
     std::int64_t firstWriteMs = 0;
     std::int64_t readyAt = 0;
     std::int64_t wallNs = 0;
-    std::uint64_t seq = 0;  // seq of the entry's current heap item; any other item for it is stale
+    std::uint64_t seq = 0;  // seq of the entry's current queue item; any other item for it is stale
     std::string origin;     // Upsert only: renamed from this path, still to be deleted on the targets
     std::string movedTo;    // Delete only: the Upsert whose origin this is (checked both ways when used)
   };
@@ -72,9 +74,15 @@ struct Coalescer::Impl {
 
   Options options;
   Index index;
-  std::vector<Entry> slots;  // entries live in reusable slots so heap items can name them by number
+  std::vector<Entry> slots;  // entries live in reusable slots so queue items can name them by number
   std::vector<std::uint32_t> freeSlots;
+  // The readiness queue, ordered by (readyAt, seq): most changes are due when they are scheduled, in
+  // seq order, and go to a FIFO (`due`, from dueHead on) instead of paying O(log n) in the heap, which
+  // holds the rest (write and temp holds, the Delete of a rename waiting for its partner).
   std::vector<Item> heap;
+  std::vector<Item> due;
+  std::size_t dueHead = 0;
+  std::int64_t latestNow = std::numeric_limits<std::int64_t>::min();
   std::uint64_t nextSeq = 1;
   std::string prefixBuffer;
   bool resyncAhead = false;  // take() emitted a replaced directory
@@ -92,12 +100,28 @@ struct Coalescer::Impl {
     return it->second;
   }
 
+  // Where path is in the index or would go: one descent serves the lookup, the range of its
+  // descendants (underBegin) and the insertion (create's hint). String compares down the tree are most
+  // of an event's cost.
+  struct Spot {
+    Index::iterator it;  // path's entry, or the first key after it
+    bool found;
+    std::optional<std::uint32_t> slot() const { return found ? std::optional(it->second) : std::nullopt; }
+    Index::iterator after() const { return found ? std::next(it) : it; }
+  };
+  Spot locate(std::string_view path) {
+    auto it = index.lower_bound(path);
+    return Spot{it, it != index.end() && it->first == path};
+  }
+
   bool isTempName(std::string_view path, bool isDir) const {
     // Editors make temp files, not directories: a directory is never held back by its name.
     return !isDir && options.isTemp && options.isTemp(baseName(path));
   }
 
-  std::uint32_t create(std::string_view path, bool isDir, bool born) {
+  // hint: the first key after path, when known (see Spot).
+  std::uint32_t create(std::string_view path, bool isDir, bool born) { return create(path, isDir, born, index.end()); }
+  std::uint32_t create(std::string_view path, bool isDir, bool born, Index::iterator hint) {
     std::uint32_t slot;
     if (!freeSlots.empty()) {
       slot = freeSlots.back();
@@ -106,9 +130,11 @@ struct Coalescer::Impl {
       slot = static_cast<std::uint32_t>(slots.size());
       slots.emplace_back();
     }
-    auto [it, inserted] = index.emplace(std::string(path), slot);
-    assert(inserted);
-    (void)inserted;
+    std::size_t before = index.size();
+    auto it = index.emplace_hint(hint, std::piecewise_construct, std::forward_as_tuple(path),
+                                 std::forward_as_tuple(slot));
+    assert(index.size() == before + 1);
+    (void)before;
     Entry& e = slots[slot];
     e = Entry{};
     e.it = it;
@@ -122,11 +148,22 @@ struct Coalescer::Impl {
   }
 
   void erase(std::uint32_t slot) {
+    index.erase(slots[slot].it);
+    freeSlot(slot);
+  }
+
+  // erase(), handing over the entry's path instead of freeing it (for a change that goes out).
+  std::string release(std::uint32_t slot) {
+    std::string path = std::move(index.extract(slots[slot].it).key());
+    freeSlot(slot);
+    return path;
+  }
+
+  void freeSlot(std::uint32_t slot) {
     Entry& e = slots[slot];
     assert(e.live);
-    index.erase(e.it);
     e.live = false;
-    e.seq = 0;  // its heap item is now stale
+    e.seq = 0;  // its queue item is now stale
     e.origin.clear();
     e.movedTo.clear();
     freeSlots.push_back(slot);
@@ -141,12 +178,31 @@ struct Coalescer::Impl {
     return prefixBuffer;
   }
 
+  // The first key under dir ("dir/..."), from `after`, the first key after dir's own (Spot::after).
+  // Names that extend dir ("dir.old", "dir-2/x") sort between the two: a few are stepped over, more
+  // cost a descent. Usually the key after dir does not start with dir at all, and nothing is under it.
+  Index::iterator underBegin(std::string_view dir, Index::iterator after) {
+    std::string_view prefix = childPrefix(dir);
+    if (prefix.empty()) return index.begin();
+    for (int step = 0; step < 4; ++step, ++after) {
+      if (after == index.end()) return after;
+      std::string_view key = after->first;
+      // Keys that start with dir follow it in one block: past it, or past "dir/", the range is empty.
+      if (!key.starts_with(dir) || key.size() == dir.size() || key[dir.size()] >= '/') return after;
+    }
+    return index.lower_bound(prefix);
+  }
+
   // Drops the pending entries strictly under dir: O(log n + k). The Delete of a path renamed out of dir
   // earlier is kept, so that its rename still goes out as a Move (for a directory, the Move is what
-  // tells a plugin to send the new subtree), unless keepRenamedOut is false.
-  void eraseUnder(std::string_view dir, bool keepRenamedOut = true) {
+  // tells a plugin to send the new subtree), unless keepRenamedOut is false. Returns whether it
+  // erased anything (which may take the iterator of a Spot for dir with it).
+  bool eraseUnder(std::string_view dir, bool keepRenamedOut = true) {
+    return eraseUnder(dir, keepRenamedOut, index.lower_bound(childPrefix(dir)));
+  }
+  bool eraseUnder(std::string_view dir, bool keepRenamedOut, Index::iterator it) {
     std::string_view prefix = childPrefix(dir);
-    auto it = index.lower_bound(prefix);
+    bool erased = false;
     while (it != index.end() && std::string_view(it->first).starts_with(prefix)) {
       std::uint32_t slot = it->second;
       ++it;
@@ -160,7 +216,9 @@ struct Coalescer::Impl {
         }
       }
       erase(slot);
+      erased = true;
     }
+    return erased;
   }
 
   // The Upsert that `del` (a Delete) is the renamed-from half of, if the pair is still intact.
@@ -217,15 +275,22 @@ struct Coalescer::Impl {
     Entry& e = slots[slot];
     e.readyAt = readyAt;
     e.seq = nextSeq++;
-    heap.push_back(Item{readyAt, e.seq, slot});
-    std::push_heap(heap.begin(), heap.end(), Later{});
+    Item item{readyAt, e.seq, slot};
+    if (readyAt <= latestNow && (dueHead == due.size() || readyAt >= due.back().readyAt)) {
+      due.push_back(item);  // seq only grows: the FIFO stays in order
+    } else {
+      heap.push_back(item);
+      std::push_heap(heap.begin(), heap.end(), Later{});
+    }
     // Stale items pile up as entries are rescheduled; rebuilding from the live entries when they
-    // outnumber them keeps the heap O(n) in size at O(1) amortized cost per push.
-    if (heap.size() > 2 * index.size() + 64) compact();
+    // outnumber them keeps the queue O(n) in size at O(1) amortized cost per push.
+    if (heap.size() + (due.size() - dueHead) > 2 * index.size() + 64) compact();
   }
 
   void compact() {
     heap.clear();
+    due.clear();
+    dueHead = 0;
     for (std::uint32_t slot = 0; slot < slots.size(); ++slot) {
       const Entry& e = slots[slot];
       if (e.live && e.seq != 0) heap.push_back(Item{e.readyAt, e.seq, slot});
@@ -238,13 +303,38 @@ struct Coalescer::Impl {
     return e.live && e.seq == item.seq;
   }
 
-  void dropStaleTop() {
-    while (!heap.empty() && !valid(heap.front())) popTop();
+  // The queue's first valid item, dropping stale ones on the way; null when it is empty.
+  const Item* top() {
+    while (!heap.empty() && !valid(heap.front())) popHeap();
+    while (dueHead < due.size() && !valid(due[dueHead])) popDue();
+    const Item* h = heap.empty() ? nullptr : &heap.front();
+    const Item* d = dueHead == due.size() ? nullptr : &due[dueHead];
+    if (!h || !d) return h ? h : d;
+    return Later{}(*h, *d) ? d : h;
   }
 
   void popTop() {
+    if (dueHead < due.size() && (heap.empty() || !Later{}(due[dueHead], heap.front())))
+      popDue();
+    else
+      popHeap();
+  }
+
+  void popHeap() {
     std::pop_heap(heap.begin(), heap.end(), Later{});
     heap.pop_back();
+  }
+
+  void popDue() {
+    ++dueHead;
+    // Reuse the array from its start once drained, or once its consumed part is most of it.
+    if (dueHead == due.size()) {
+      due.clear();
+      dueHead = 0;
+    } else if (dueHead > 1024 && dueHead * 2 > due.size()) {
+      due.erase(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(dueHead));
+      dueHead = 0;
+    }
   }
 
   // When an Upsert is due. A write in progress waits for its close, but never longer than writeHoldMs
@@ -265,13 +355,14 @@ struct Coalescer::Impl {
     // Nothing under a deleted path exists in the source any more, and the Delete removes the target's
     // subtree: the descendants' pending changes are moot. Should the directory come back before its
     // Delete goes out, it goes out as a replaced directory (see Entry::replaced), which covers them.
-    eraseUnder(path);
-    auto found = find(path);
+    Spot spot = locate(path);
+    if (eraseUnder(path, true, underBegin(path, spot.after())) && !spot.found) spot = locate(path);
+    auto found = spot.slot();
     if (found && bornNow(slots[*found])) {
       erase(*found);  // created and gone within the window: the targets never had it
       return;
     }
-    std::uint32_t slot = found ? *found : create(path, isDir, false);
+    std::uint32_t slot = found ? *found : create(path, isDir, false, spot.it);
     Entry& e = slots[slot];
     bool wasDelete = found && e.op == sdk::Op::Delete;
     e.op = sdk::Op::Delete;
@@ -285,11 +376,13 @@ struct Coalescer::Impl {
 
   void add(std::string_view path, ChangeKind kind, bool isDir, bool born, std::int64_t nowMs,
            std::int64_t wallNs) {
+    latestNow = std::max(latestNow, nowMs);
     if (kind == ChangeKind::Delete) {
       addDelete(path, isDir, nowMs, wallNs);
       return;
     }
-    auto found = find(path);
+    Spot spot = locate(path);
+    auto found = spot.slot();
     if (!isDir && (!found || slots[*found].op == sdk::Op::Delete || slots[*found].isDir)) {
       // A symlink or file where a directory was (rm -rf d; ln -s x d): its Upsert replaces the targets'
       // whole old tree, so nothing below it is left to send. What its Delete kept there, the old names
@@ -297,11 +390,11 @@ struct Coalescer::Impl {
       // longer a directory, which do not commute with its Upsert: rsync, given both, keeps or remakes
       // the directory (exit 24) or fails on "Not a directory" (23). Their renames degrade to Upserts
       // (a directory's to a resync, see take). O(log n) when nothing is there.
-      eraseUnder(path, false);
+      if (eraseUnder(path, false, underBegin(path, spot.after())) && !found) spot = locate(path);
     }
     // born counts only for the first event of an entry: a path that starts as a Delete and comes back
     // is still on the targets (old version), so a later Delete must be sent.
-    std::uint32_t slot = found ? *found : create(path, isDir, born);
+    std::uint32_t slot = found ? *found : create(path, isDir, born, spot.it);
     Entry& e = slots[slot];
     if (e.op == sdk::Op::Delete) {
       // (A directory the targets never had leaves nothing stale behind.)
@@ -328,6 +421,7 @@ struct Coalescer::Impl {
   void move(std::string_view from, std::string_view to, bool isDir, std::int64_t nowMs,
             std::int64_t wallNs) {
     if (from == to) return;
+    latestNow = std::max(latestNow, nowMs);
     // What the targets still hold under the old name: `from` itself, or, when `from` was itself renamed
     // from somewhere in this window, that first name (a -> b -> c is a move of a to c).
     std::string origin(from);
@@ -407,36 +501,45 @@ struct Coalescer::Impl {
     }
   }
 
-  PendingChange makeMove(Entry& del, Entry& up) {
+  // The changes that go out take their entries with them (and their paths, without a copy).
+  PendingChange makeMove(std::uint32_t delSlot, std::uint32_t upSlot) {
+    const Entry& del = slots[delSlot];
+    const Entry& up = slots[upSlot];
     // A replaced directory goes out as the resync signal; the old name's Delete goes unsent, the
     // resync covers it.
-    if (up.replaced && up.isDir) return replacedDelete(up);
+    if (up.replaced && up.isDir) {
+      PendingChange change = replacedDelete(upSlot);
+      erase(delSlot);
+      return change;
+    }
     PendingChange change;
     change.op = sdk::Op::Move;
     change.isDir = up.isDir;
-    change.path = up.it->first;
-    change.oldPath = del.it->first;
     change.wallNs = std::max(up.wallNs, del.wallNs);
+    change.path = release(upSlot);
+    change.oldPath = release(delSlot);
     return change;
   }
 
-  PendingChange replacedDelete(const Entry& e) {
+  PendingChange replacedDelete(std::uint32_t slot) {
     resyncAhead = true;
     PendingChange change;
     change.op = sdk::Op::Delete;
     change.isDir = true;
-    change.path = e.it->first;
-    change.wallNs = e.wallNs;
+    change.wallNs = slots[slot].wallNs;
+    change.path = release(slot);
     return change;
   }
 
   std::vector<PendingChange> take(std::int64_t nowMs, std::size_t max) {
     std::vector<PendingChange> out;
     resyncAhead = false;
+    // Most of what is due now is in the FIFO: room for it up front saves growing `out` step by step.
+    out.reserve(std::min({max, due.size() - dueHead, std::size_t{1024}}));
     while (out.size() < max) {
-      dropStaleTop();
-      if (heap.empty() || heap.front().readyAt > nowMs) break;
-      std::uint32_t slot = heap.front().slot;
+      const Item* next = top();
+      if (!next || next->readyAt > nowMs) break;
+      std::uint32_t slot = next->slot;
       popTop();
       Entry& e = slots[slot];
       if (e.op == sdk::Op::Delete) {
@@ -447,9 +550,7 @@ struct Coalescer::Impl {
             schedule(slot, slots[*t].readyAt);
             continue;
           }
-          out.push_back(makeMove(e, slots[*t]));
-          erase(*t);
-          erase(slot);
+          out.push_back(makeMove(slot, *t));
           continue;
         }
         // A pair that broke leaves a Delete nobody needs when the targets never had the old name (a
@@ -462,9 +563,7 @@ struct Coalescer::Impl {
         // Any pending Delete of the old name can be absorbed: Move means "delete old, upsert new". When
         // the old name came back (or its Delete already went out) the rename degrades to a plain Upsert.
         if (auto o = find(e.origin); o && slots[*o].op == sdk::Op::Delete) {
-          out.push_back(makeMove(slots[*o], e));
-          erase(*o);
-          erase(slot);
+          out.push_back(makeMove(*o, slot));
           continue;
         }
         // For a directory that is not enough: only a Move makes plugins send the subtree, and the old
@@ -473,16 +572,14 @@ struct Coalescer::Impl {
         if (e.isDir) e.replaced = true;
       }
       if (e.op == sdk::Op::Upsert && e.replaced && e.isDir) {
-        out.push_back(replacedDelete(e));
-        erase(slot);
+        out.push_back(replacedDelete(slot));
         continue;
       }
       PendingChange change;
       change.op = e.op;
       change.isDir = e.op == sdk::Op::Delete ? e.dirSeen : e.isDir;
-      change.path = e.it->first;
       change.wallNs = e.wallNs;
-      erase(slot);
+      change.path = release(slot);
       out.push_back(std::move(change));
     }
     for (const auto& change : out) {
@@ -516,9 +613,9 @@ std::vector<PendingChange> Coalescer::takeAll() {
 }
 
 std::optional<std::int64_t> Coalescer::nextDeadline() const {
-  impl_->dropStaleTop();  // logically const: only forgets items that no longer mean anything
-  if (impl_->heap.empty()) return std::nullopt;
-  return impl_->heap.front().readyAt;
+  const auto* top = impl_->top();  // logically const: only forgets items that no longer mean anything
+  if (!top) return std::nullopt;
+  return top->readyAt;
 }
 
 std::size_t Coalescer::size() const { return impl_->index.size(); }
@@ -531,11 +628,13 @@ std::vector<std::string> Coalescer::pendingPaths() const {
 }
 
 void Coalescer::releaseMemory() {
-  if (!impl_->index.empty()) return;  // heap items name live slots by number: no compaction under them
-  // With nothing pending every slot is free and every heap item stale.
+  if (!impl_->index.empty()) return;  // queue items name live slots by number: no compaction under them
+  // With nothing pending every slot is free and every queue item stale.
   impl_->slots = {};
   impl_->freeSlots = {};
   impl_->heap = {};
+  impl_->due = {};
+  impl_->dueHead = 0;
   impl_->prefixBuffer = {};
 }
 

@@ -62,7 +62,7 @@ class Coalescer {
   // it: with precise deletes on, such a pair yields a Delete instead of nothing.
   void setPreciseDeletes(bool on);
 
-  // Gives back what a burst grew: the slot and heap arrays keep their peak size (~150 bytes per change
+  // Gives back what a burst grew: the slot and queue arrays keep their peak size (~150 bytes per change
   // pending at the peak) for reuse. Does nothing while a change is pending.
   void releaseMemory();
 

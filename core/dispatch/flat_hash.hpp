@@ -3,6 +3,7 @@
 
 #include <cassert>
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -70,6 +71,11 @@ class FlatHashTable {
   void clear() {
     slots_.clear();
     slots_.shrink_to_fit();
+    size_ = 0;
+  }
+  // Empties the table and keeps its size, for a queue that drains and fills again.
+  void wipe() {
+    std::fill(slots_.begin(), slots_.end(), Slot{});
     size_ = 0;
   }
 

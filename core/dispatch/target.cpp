@@ -577,17 +577,22 @@ void Target::run() {
       lock.unlock();
       deliverFullSync(std::move(fn));
     } else {
-      std::vector<Item>& items = sending_;
-      items.reserve(std::min(queue_.size(), opt_.maxBatch));
       // A path queued twice (behind a directory Delete) ends the batch: the second goes in the next one.
       // Only then does the batch need to remember the paths it took.
       const bool distinct = queue_.pathsDistinct();
-      std::unordered_set<std::string_view> inBatch;
-      while (!queue_.empty() && items.size() < opt_.maxBatch &&
-             (distinct || !inBatch.count(queue_.at(queue_.front()).change.path))) {
-        items.push_back(queue_.take(queue_.front()));
-        // A view into items, which was reserved for the whole batch and so does not move its strings.
-        if (!distinct) inBatch.insert(items.back().change.path);
+      if (distinct && queue_.size() <= opt_.maxBatch) {
+        // The usual case, the whole queue: one pass under the lock, which enqueue() waits for.
+        sending_ = queue_.takeAll();
+      } else {
+        std::vector<Item>& items = sending_;
+        items.reserve(std::min(queue_.size(), opt_.maxBatch));
+        std::unordered_set<std::string_view> inBatch;
+        while (!queue_.empty() && items.size() < opt_.maxBatch &&
+               (distinct || !inBatch.count(queue_.at(queue_.front()).change.path))) {
+          items.push_back(queue_.take(queue_.front()));
+          // A view into items, which was reserved for the whole batch and so does not move its strings.
+          if (!distinct) inBatch.insert(items.back().change.path);
+        }
       }
       lock.unlock();
       deliverChanges();

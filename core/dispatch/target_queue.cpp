@@ -118,8 +118,9 @@ std::vector<QueuedChange> TargetQueue::takeAll() {
   out.reserve(size_);
   for (Slot s = head_; s != kNone; s = nodes_[s].next) out.push_back(std::move(nodes_[s].item));
   nodes_.clear();
-  index_.clear();
-  dirs_.clear();
+  // As release() does when the queue drains one item at a time: a small table is kept for the next burst.
+  if (index_.capacity() > 2 * kKeepSlots) index_.clear(); else index_.wipe();
+  if (dirs_.capacity() > 2 * kKeepSlots) dirs_.clear(); else dirs_.wipe();
   free_ = head_ = tail_ = kNone;
   size_ = 0;
   return out;

@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "core/filter/regex_syntax.hpp"
+
 namespace fsrelay::filter_detail {
 
 namespace {
@@ -14,26 +16,6 @@ struct Atom {
   char byte = 0;
   bool quantified = false;
 };
-
-bool isAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
-// Index just past the bracket expression at p[i] == '[', or npos for forms that engines read
-// differently ("[]...", "[^]...") or that nest ("[[:alpha:]]"): those rules get no prefilter.
-std::size_t skipBracket(std::string_view p, std::size_t i) {
-  std::size_t j = i + 1;
-  if (j < p.size() && p[j] == '^') ++j;
-  if (j < p.size() && p[j] == ']') return npos;
-  for (; j < p.size(); ++j) {
-    if (p[j] == '\\') {
-      ++j;
-    } else if (p[j] == '[') {
-      return npos;
-    } else if (p[j] == ']') {
-      return j + 1;
-    }
-  }
-  return npos;
-}
 
 // Index just past the group opened at p[i] == '(', or npos.
 std::size_t skipGroup(std::string_view p, std::size_t i) {
@@ -156,6 +138,8 @@ std::regex compileRegex(const std::string& expression) {
 CompiledRule CompiledRule::compile(const std::string& expression) {
   CompiledRule rule;
   rule.regex = compileRegex(expression);
+  if (auto automaton = PositionAutomaton::build(expression))
+    rule.automaton = std::make_shared<const PositionAutomaton>(*automaton);
   std::vector<Atom> atoms;
   if (!parseTopLevel(expression, atoms)) return rule;
 
@@ -187,11 +171,7 @@ CompiledRule CompiledRule::compile(const std::string& expression) {
   return rule;
 }
 
-bool CompiledRule::matches(std::string_view subject) const {
-  if (literal) return subject == prefix;
-  if (subject.size() < prefix.size() + suffix.size()) return false;
-  if (subject.substr(0, prefix.size()) != prefix) return false;
-  if (subject.substr(subject.size() - suffix.size()) != suffix) return false;
+bool CompiledRule::matchesBetween(std::string_view subject) const {
   std::string_view middle = subject.substr(prefix.size(), subject.size() - prefix.size() - suffix.size());
   std::size_t from = 0;
   for (const auto& piece : inner) {
@@ -199,7 +179,25 @@ bool CompiledRule::matches(std::string_view subject) const {
     if (at == npos) return false;
     from = at + piece.size();
   }
+  if (automaton) return automaton->matches(subject);
   return std::regex_match(subject.begin(), subject.end(), regex);
+}
+
+bool CompiledRule::matchesDirectoryIn(std::string_view whole) const {
+  // Only where a "/" ends the literal end of a match can a directory's subject match: at the single
+  // such place of a literal rule, or at each occurrence of a suffix (".svn/" is rarely in a path at all).
+  if (literal) return !prefix.empty() && prefix.back() == '/' && hasPrefix(whole, prefix);
+  if (!suffix.empty()) {
+    if (suffix.back() != '/') return false;
+    for (std::size_t at = whole.find(suffix, prefix.size()); at != npos; at = whole.find(suffix, at + 1)) {
+      if (matches(whole.substr(0, at + suffix.size()))) return true;
+    }
+    return false;
+  }
+  for (std::size_t i = whole.find('/', prefix.empty() ? 0 : prefix.size() - 1); i != npos; i = whole.find('/', i + 1)) {
+    if (matches(whole.substr(0, i + 1))) return true;
+  }
+  return false;
 }
 
 }  // namespace fsrelay::filter_detail

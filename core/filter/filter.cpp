@@ -22,6 +22,14 @@ void normalize(std::string_view& relPath, bool& isDir) {
   }
 }
 
+// The subject of a directory ends in "/"; one reused buffer per thread keeps this allocation-free.
+std::string_view directorySubject(std::string_view relPath) {
+  thread_local std::string subject;
+  subject.assign(relPath);
+  subject.push_back('/');
+  return subject;
+}
+
 }  // namespace
 
 std::optional<Filter> Filter::build(const FilterConf& conf, std::string* error, int* line) {
@@ -45,23 +53,24 @@ bool Filter::excludedSelf(std::string_view relPath, bool isDir) const {
   if (rules_.empty()) return false;
   normalize(relPath, isDir);
   if (relPath.empty()) return false;  // the root itself is never excluded
-  if (!isDir) return anyMatch(rules_, relPath);
-  // The subject of a directory ends in "/"; one reused buffer per thread keeps this allocation-free.
-  thread_local std::string subject;
-  subject.assign(relPath);
-  subject.push_back('/');
-  return anyMatch(rules_, subject);
+  return anyMatch(rules_, isDir ? directorySubject(relPath) : relPath);
 }
 
 bool Filter::excluded(std::string_view relPath, bool isDir) const {
   if (rules_.empty()) return false;
   normalize(relPath, isDir);
   if (relPath.empty()) return false;
-  // Every ancestor's subject ("a/", "a/b/") is a prefix of relPath ending at a "/": match it in place.
-  for (std::size_t i = relPath.find('/'); i != std::string_view::npos; i = relPath.find('/', i + 1)) {
-    if (anyMatch(rules_, relPath.substr(0, i + 1))) return true;
+  // Every subject here, the ancestors' ("a/", "a/b/") and the path's own, is a prefix of `whole` that
+  // ends at a "/" or at its end. So a rule's literal prefix is checked once for all of them, and its
+  // literal end says where in `whole` it can match: most rules are out after a comparison or two
+  // instead of one call per ancestor.
+  std::string_view whole = isDir ? directorySubject(relPath) : relPath;
+  for (const auto& rule : rules_) {
+    if (!filter_detail::hasPrefix(whole, rule.prefix)) continue;
+    if (rule.matchesDirectoryIn(whole)) return true;
+    if (!isDir && rule.mayMatchNonDirectory() && rule.matches(relPath)) return true;
   }
-  return excludedSelf(relPath, isDir);
+  return false;
 }
 
 std::optional<TempNames> TempNames::build(const std::vector<std::string>& patterns, std::string* error) {

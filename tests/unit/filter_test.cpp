@@ -297,6 +297,38 @@ TEST(CompiledRule, agrees_with_std_regex_on_random_rules_and_subjects) {
   EXPECT_GT(prefiltered, 300);
 }
 
+// excluded() checks each rule's literal pieces once for all the subjects of a path; the answer must stay
+// that of every rule against every ancestor's subject and the path's own, one std::regex each.
+TEST(Filter, excluded_agrees_with_every_ancestor_checked_by_std_regex) {
+  static const char* const kRules[] = {R"((.*/)?\.svn/)", R"((.*)\.gz)", "^info/*", "^static/*", "a/", "a", "b/c/",
+                                       "a/b", ".*/b/", "[ab]/", "a.*", ".*a", "a|b/", "(ab)\\1/", "a{2}/?", ""};
+  static const char* const kComponents[] = {"a", "b", "c", "ab", ".svn", "info", "static", "x.gz", "a.gz", "aa"};
+  std::mt19937_64 rng(7321);
+  auto uniform = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  for (int round = 0; round < 300; ++round) {
+    std::vector<std::string> expressions;
+    for (std::size_t k = 1 + uniform(3); k > 0; --k) expressions.push_back(kRules[uniform(std::size(kRules))]);
+    Filter filter = makeFilter(expressions);
+    std::vector<std::regex> reference;
+    for (const auto& e : expressions) reference.emplace_back(e, std::regex::ECMAScript);
+    for (int s = 0; s < 30; ++s) {
+      std::string path = kComponents[uniform(std::size(kComponents))];
+      for (std::size_t k = uniform(4); k > 0; --k) {
+        path += "/";
+        path += kComponents[uniform(std::size(kComponents))];
+      }
+      bool isDir = uniform(2) == 0;
+      std::string whole = isDir ? path + "/" : path;
+      bool expected = false;
+      for (std::size_t i = 0; i < whole.size() && !expected; ++i) {
+        if (whole[i] != '/' && i + 1 != whole.size()) continue;
+        for (const auto& r : reference) expected = expected || std::regex_match(whole.substr(0, i + 1), r);
+      }
+      ASSERT_EQ(filter.excluded(path, isDir), expected) << path << (isDir ? " (dir)" : "") << ", " << expressions[0];
+    }
+  }
+}
+
 std::vector<std::string> defaultTempPatterns() { return TuningConf{}.tempPatterns; }
 
 TEST(TempNames, default_patterns_match_editor_temp_files) {
