@@ -123,25 +123,34 @@ void Journal::onWriteError(const std::string& what) {
   failed_ = true;
 }
 
+void Journal::dropBuffer() {
+  constexpr std::size_t kKeepBytes = 64 * 1024;
+  if (buffer_.capacity() > kKeepBytes) {
+    std::string().swap(buffer_);
+  } else {
+    buffer_.clear();
+  }
+}
+
 void Journal::flush(std::int64_t nowMs, bool force) {
   if (fd_ < 0 || buffer_.empty()) return;
   if (!force && nowMs - lastFlushMs_ < kWindowMs) return;
   lastFlushMs_ = nowMs;
   if (!writeAll(fd_, buffer_) || ::fdatasync(fd_) != 0) {
     onWriteError("cannot append");
-    buffer_.clear();
+    dropBuffer();
     return;
   }
   if (failed_) log::info("journal ", path_, ": writing again");
   failed_ = false;
   metrics::add("journal_flushes", 1);
-  buffer_.clear();
+  dropBuffer();
 }
 
 void Journal::checkpoint(std::int64_t ns, const std::vector<std::pair<std::string, std::string>>& stillPending,
                          const std::vector<std::string>& fullSyncRoots) {
   if (fd_ < 0) return;
-  buffer_.clear();
+  dropBuffer();
   std::string text = "C\t" + std::to_string(ns) + "\n";
   for (const auto& root : fullSyncRoots) appendFullSyncLine(text, root);
   for (const auto& [root, path] : stillPending) appendPendingLine(text, root, path);

@@ -55,6 +55,8 @@ class Journal {
  private:
   bool writeAll(int fd, const std::string& data);
   void onWriteError(const std::string& what);
+  // Empties the write buffer; one a burst grew (tens of bytes a path, a flush window's worth) goes back.
+  void dropBuffer();
 
   std::string path_;
   int fd_ = -1;
