@@ -629,13 +629,14 @@ std::vector<std::string> Coalescer::pendingPaths() const {
 
 void Coalescer::releaseMemory() {
   if (!impl_->index.empty()) return;  // queue items name live slots by number: no compaction under them
-  // With nothing pending every slot is free and every queue item stale.
-  impl_->slots = {};
-  impl_->freeSlots = {};
-  impl_->heap = {};
-  impl_->due = {};
+  // With nothing pending every slot is free and every queue item stale. Swapped with empty ones: "= {}"
+  // would pick the initializer-list assignment, which keeps the capacity.
+  std::vector<Impl::Entry>().swap(impl_->slots);
+  std::vector<std::uint32_t>().swap(impl_->freeSlots);
+  std::vector<Impl::Item>().swap(impl_->heap);
+  std::vector<Impl::Item>().swap(impl_->due);
   impl_->dueHead = 0;
-  impl_->prefixBuffer = {};
+  std::string().swap(impl_->prefixBuffer);
 }
 
 void Coalescer::setPreciseDeletes(bool on) {

@@ -165,10 +165,11 @@ bool FanotifyWatcher::markRoot(std::string* error) {
 }
 
 void FanotifyWatcher::clearCaches() {
-  // Fresh containers rather than clear(): a hash table keeps its bucket array through clear().
-  dirs_ = {};
-  byPath_ = {};
-  outside_ = {};
+  // Swapped with empty ones: a hash table keeps its bucket array through clear(), and "= {}" (the
+  // initializer-list assignment) is a clear().
+  decltype(dirs_)().swap(dirs_);
+  decltype(byPath_)().swap(byPath_);
+  decltype(outside_)().swap(outside_);
 }
 
 bool FanotifyWatcher::skippedRel(const std::string& rel) const {
